@@ -1,0 +1,18 @@
+"""Shared fixtures. `../shared` (golden outputs of NVIDIA's code) is optional: tests that need it skip cleanly."""
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not (SHARED / "golden").is_dir():
+        pytest.skip("../shared is absent (golden reference data lives beside the project)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def golden(shared: Path) -> Path:
+    return shared / "golden"
