@@ -1,0 +1,74 @@
+"""Port published PyTorch checkpoints (NVIDIA DLE, jik876, NeMo) into jaxtts models, once.
+
+`convert(src, dst)` detects what `src` is, converts it with the model's own converter (one rename
+table + a shape check against a freshly initialised Flax tree) and saves an Orbax directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+from typing import Any
+
+from jaxtts import checkpoint
+from jaxtts.errors import CheckpointError
+
+from .load import load_torch
+
+MODELS = ("fastpitch", "hifigan")
+
+
+def detect(ckpt: dict, path: Path) -> str:
+    """Which model a loaded checkpoint dict holds, from its structure alone."""
+    if "generator" in ckpt:
+        return "hifigan"
+    if "state_dict" in ckpt or "ema_state_dict" in ckpt:
+        return "fastpitch"
+    keys = [k for k in ckpt if isinstance(k, str)]
+    if any(k.removeprefix("module.").startswith("encoder.word_emb") for k in keys):
+        return "fastpitch"
+    if any(k.startswith("conv_pre.") for k in keys):
+        return "hifigan"
+    shown = ", ".join(map(str, list(ckpt)[:8]))
+    raise CheckpointError(
+        f"{path} is neither a FastPitch nor a HiFi-GAN generator checkpoint (top-level keys: {shown}); "
+        "expected NVIDIA DeepLearningExamples, jik876/hifi-gan or NeMo files"
+    )
+
+
+def convert_in_memory(path: str | Path, *, expect: str | None = None, **options: Any) -> tuple[str, dict, dict]:
+    """(model kind, config dict, params) converted from an original checkpoint file."""
+    path = Path(path).expanduser()
+    if path.suffix == ".nemo":
+        from . import nemo
+
+        model, config, params = nemo.from_archive(path, **options)
+    else:
+        ckpt = load_torch(path)
+        model = detect(ckpt, path)
+        if expect is not None and model != expect:
+            raise CheckpointError(
+                f"{path} is a {model} checkpoint, not a {expect}; pass it where a {model} is expected"
+            )
+        cfg, params = importlib.import_module(f"converters.{model}").from_checkpoint(ckpt, path, **options)
+        config = cfg.to_dict()
+    if expect is not None and model != expect:
+        raise CheckpointError(f"{path} holds a {model} model, not a {expect}")
+    return model, config, params
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, overwrite: bool = False,
+            **options: Any) -> Path:
+    """Convert `src` (.pt or .nemo) into the jaxtts directory `dst`; nothing is written on failure."""
+    src = Path(src).expanduser()
+    model, config, params = convert_in_memory(src, expect=expect, **options)
+    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": _sha256(src), "options": {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}}
+    return checkpoint.save(dst, model=model, config=config, params=params, source=source, overwrite=overwrite)

@@ -1,0 +1,123 @@
+"""Safe loading of PyTorch checkpoints and the checks every converter shares.
+
+Checkpoints come from the internet, so they are only ever read with `weights_only=True`: a file
+whose pickle would import and call Python code is refused, never executed.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from jaxtts.errors import CheckpointError
+
+_GLOBAL = re.compile(r"unsupported GLOBAL ([\w.]+)")
+
+
+def load_torch(path: str | Path) -> dict:
+    """Read a `.pt` file on the CPU without executing code; every failure is a `CheckpointError`."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file; check the path to the checkpoint")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a directory; expected a PyTorch checkpoint file (.pt)")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes); download or copy it again")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises half a dozen types for bad files; sort them by message.
+        msg = str(e)
+        code = _GLOBAL.search(msg)
+        if code:
+            raise CheckpointError(
+                f"{path} refused: its pickle would import and run `{code.group(1)}`. jaxtts only loads "
+                "plain tensor checkpoints. If you trust the file, re-save just its tensors with "
+                "torch.save({'state_dict': model.state_dict(), 'config': ...}) and convert that"
+            ) from None
+        if "central directory" in msg or "EOF" in msg or isinstance(e, EOFError):
+            raise CheckpointError(f"{path} is truncated or corrupt ({type(e).__name__}); download it again") from None
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint ({type(e).__name__}: {msg.splitlines()[-1][:120] if msg else ''})"
+        ) from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(
+            f"{path} holds a {type(obj).__name__}, not a dict of tensors; expected an NVIDIA/jik876 checkpoint"
+        )
+    return obj
+
+
+def strip_prefix(sd: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """Drop `prefix` from every key that has it (DDP's `module.`, NeMo's `generator.`)."""
+    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in sd.items()}
+
+
+_WN = (("weight_g", "weight_v"), ("parametrizations.weight.original0", "parametrizations.weight.original1"))
+
+
+def fold_weight_norm(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Fold weight norm into plain `weight`s and return float32 numpy arrays.
+
+    W = g * v / ||v||, the norm over every dim but 0 — torch's own `_weight_norm`, so the fold
+    matches `remove_weight_norm()` bit for bit. Dim 0 is out-channels for Conv1d but in-channels
+    for ConvTranspose1d (weight (in, out, k)); the formula is the same either way.
+    """
+    out: dict[str, np.ndarray] = {}
+    for key, value in sd.items():
+        for g_name, v_name in _WN:
+            if key.endswith("." + g_name):
+                base = key[: -len(g_name)]
+                v = sd.get(base + v_name)
+                if v is None:
+                    raise CheckpointError(f"weight norm: {key} has no matching {base + v_name}")
+                w = torch._weight_norm(torch.as_tensor(v).float(), torch.as_tensor(value).float(), 0)
+                out[base + "weight"] = w.numpy()
+                break
+            if key.endswith("." + v_name):
+                if (key[: -len(v_name)] + g_name) not in sd:
+                    raise CheckpointError(f"weight norm: {key} has no matching {key[: -len(v_name)] + g_name}")
+                break
+        else:
+            out[key] = to_numpy(value)
+    return out
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """Tensor → numpy; floating tensors (fp16/bf16 from AMP runs too) become float32."""
+    t = torch.as_tensor(value).detach().cpu()
+    return t.float().numpy() if t.is_floating_point() else t.numpy()
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in tree.items():
+        path = f"{prefix}/{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            flat.update(_flatten(v, path))
+        else:
+            flat[path] = v
+    return flat
+
+
+def check_shapes(params: Mapping[str, Any], expected: Mapping[str, Any], *, what: str) -> None:
+    """Compare a converted tree with a freshly initialised one; report every difference at once."""
+    got, want = _flatten(params), _flatten(expected)
+    missing = sorted(set(want) - set(got))
+    unexpected = sorted(set(got) - set(want))
+    mismatched = [
+        f"{k}: checkpoint {tuple(np.shape(got[k]))} vs model {tuple(want[k].shape)}"
+        for k in sorted(set(got) & set(want))
+        if tuple(np.shape(got[k])) != tuple(want[k].shape)
+    ]
+    if missing or unexpected or mismatched:
+        parts = []
+        for title, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched)):
+            if items:
+                shown = ", ".join(items[:8]) + (f", … ({len(items) - 8} more)" if len(items) > 8 else "")
+                parts.append(f"{title} ({len(items)}): {shown}")
+        raise CheckpointError(
+            f"{what} does not match the model its config describes — {'; '.join(parts)}. "
+            "Is this the right file for this model, with its own config?"
+        )
