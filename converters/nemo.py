@@ -1,0 +1,205 @@
+"""NeMo `.nemo` archives (FastPitchModel, HifiGanModel) → jaxtts params, via the DLE converters.
+
+A `.nemo` file is a tar (NeMo 1.x sometimes gzipped it) holding `model_config.yaml` (the resolved
+Hydra config) and `model_weights.ckpt` (`torch.save(model.state_dict())`), plus tokenizer
+artifacts we do not need. Nothing in it is trusted: the config is read with `yaml.safe_load` and
+its class paths (`target`, `_target_`) are never imported; only the two members we use are read,
+and only if they are regular files with plain relative names; the weights go through the same
+`weights_only` loader as every other checkpoint. Nothing is extracted under a member's own name,
+so a hostile archive cannot write anywhere.
+
+NeMo's inference networks are NVIDIA DeepLearningExamples' with other prefixes, so each archive is
+rewritten into the DLE layout (config keys and state_dict keys) and handed to that model's own
+converter: there is still one rename table per model.
+"""
+from __future__ import annotations
+
+import shutil
+import tarfile
+import tempfile
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from jaxtts.errors import CheckpointError
+
+from . import fastpitch, hifigan
+from .load import load_torch
+
+CONFIG, WEIGHTS = "model_config.yaml", "model_weights.ckpt"
+
+
+def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
+    """(model kind, config dict, params) of a NeMo FastPitchModel or HifiGanModel archive."""
+    path = Path(path)
+    if options:
+        raise CheckpointError(
+            f"{path} is a NeMo archive: it carries its own config and has no EMA weights, so "
+            f"{', '.join(sorted(options))} cannot apply; load it without them"
+        )
+    cfg, sd = read_archive(path)
+    if any(k.startswith("generator.") for k in sd):
+        config, params = hifigan.from_checkpoint(
+            {"generator": _submodule(sd, "generator."), "config": _hifigan_config(cfg, path)}, path)
+        return "hifigan", config.to_dict(), params
+    if any(k.startswith("fastpitch.") for k in sd):
+        config, params = fastpitch.from_checkpoint(
+            {"state_dict": _fastpitch_state_dict(sd, cfg), "config": _fastpitch_config(cfg, sd, path)}, path)
+        return "fastpitch", config.to_dict(), params
+    raise CheckpointError(
+        f"{path} holds a NeMo {cfg.get('target', 'model')} with neither generator.* nor fastpitch.* weights; "
+        "jaxtts reads FastPitchModel and HifiGanModel archives"
+    )
+
+
+def read_archive(path: Path) -> tuple[dict, dict]:
+    """(config, flat state_dict) of a plain or gzipped `.nemo` tar, reading only those two members."""
+    try:
+        with tarfile.open(path, "r:*") as tar:  # "r:*" tries plain, then each compression
+            members = tar.getmembers()
+            cfg = yaml.safe_load(tar.extractfile(_member(members, CONFIG, path)))
+            with tempfile.TemporaryDirectory(prefix="jaxtts-nemo-") as tmp:
+                weights = Path(tmp) / WEIGHTS
+                with tar.extractfile(_member(members, WEIGHTS, path)) as src, weights.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                try:
+                    sd = load_torch(weights)
+                except CheckpointError as e:  # "<tmp path> is truncated …" → name the archive instead
+                    raise CheckpointError(f"{path} ({WEIGHTS}) {str(e).removeprefix(str(weights)).strip()}") from None
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file; check the path to the .nemo archive") from None
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        raise CheckpointError(f"{path} is not a readable .nemo archive (a tar): {e}; download it again") from None
+    except yaml.YAMLError as e:
+        raise CheckpointError(f"{path}: {CONFIG} is not valid YAML ({e})") from None
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{path}: {CONFIG} holds a {type(cfg).__name__}, not a model config")
+    return cfg, sd
+
+
+def _member(members: list[tarfile.TarInfo], basename: str, path: Path) -> tarfile.TarInfo:
+    """The shallowest member called `basename`, if it is a regular file with a safe relative name."""
+    found = sorted((m for m in members if PurePosixPath(m.name).name == basename),
+                   key=lambda m: len(PurePosixPath(m.name).parts))
+    if not found:
+        shown = ", ".join(m.name for m in members[:8])
+        raise CheckpointError(f"{path} is not a NeMo model archive: no {basename} among its members ({shown})")
+    m = found[0]
+    name = PurePosixPath(m.name)
+    if name.is_absolute() or ".." in name.parts:
+        raise CheckpointError(f"{path}: member {m.name!r} has an unsafe path; refusing a tampered archive")
+    if not m.isfile():
+        raise CheckpointError(f"{path}: member {m.name!r} is not a regular file (a link or device); refusing it")
+    if len(found) > 1 and len(PurePosixPath(found[1].name).parts) == len(name.parts):
+        raise CheckpointError(f"{path} holds several {basename} at the same depth ({m.name}, {found[1].name})")
+    return m
+
+
+def _submodule(sd: Mapping[str, Any], prefix: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The entries under `prefix`, without it, except those under `drop` (relative to `prefix`)."""
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix) and not k[len(prefix):].startswith(drop)}
+
+
+def _section(cfg: Mapping[str, Any], key: str, path: Path) -> Any:
+    if cfg.get(key) is None:
+        raise CheckpointError(f"{path}: {CONFIG} has no {key!r}; is this a NeMo FastPitchModel/HifiGanModel archive?")
+    return cfg[key]
+
+
+# HiFi-GAN: `generator.*` is the jik876/DLE generator with nested `resblocks.{i}.{j}` keys. mpd.*, msd.*
+# and the two mel front-ends (`audio_to_melspec_precessor.*`, `trg_melspec_fn.*`) serve training only.
+
+def _hifigan_config(cfg: Mapping[str, Any], path: Path) -> dict:
+    gen = dict(_section(cfg, "generator", path))
+    # NeMo picks ResBlock1 only for the integer 1 (`resblock == 1`); anything else builds ResBlock2.
+    gen["resblock"] = "1" if gen.get("resblock") == 1 else "2"
+    gen["num_mels"] = gen.get("initial_input_size", 80)
+    stride = (cfg.get("preprocessor") or {}).get("n_window_stride")
+    if stride is not None:
+        gen["hop_length"] = stride  # HiFiGANConfig checks it against the upsample rates
+    return gen
+
+
+# FastPitch: `fastpitch.*` is DLE's FastPitch without the `fastpitch.` prefix. Dropped: the aligner
+# (stored twice, `aligner.*` and `fastpitch.aligner.*`) and `preprocessor.*`, training only; the
+# `pitch_mean`/`pitch_std` buffers NeMo leaves at zero get the config's values, which is where DLE
+# keeps the real ones. Features whose inference DLE's model does not share are refused.
+
+def _fastpitch_state_dict(sd: Mapping[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any]:
+    out = _submodule(sd, "fastpitch.", drop=("aligner.",))
+    for key, cfg_keys in (("pitch_mean", ("pitch_mean", "pitch_avg")), ("pitch_std", ("pitch_std",))):
+        value = next((cfg[k] for k in cfg_keys if cfg.get(k) is not None), None)
+        if value is not None:
+            out[key] = np.array([value], np.float32)
+    return out
+
+
+def _padding_idx(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> int:
+    """NeMo builds the pad id at run time: BaseTokenizer appends <pad>, [<blank>,] <oov> to the symbols."""
+    if cfg["input_fft"].get("padding_idx") is not None:  # configs from before the tokenizer owned it
+        return int(cfg["input_fft"]["padding_idx"])
+    tokenizer = cfg.get("text_tokenizer")
+    if not isinstance(tokenizer, Mapping):
+        raise CheckpointError(f"{path}: {CONFIG} names neither input_fft.padding_idx nor a text_tokenizer")
+    return n_symbols - (3 if tokenizer.get("add_blank_at") is not None else 2)
+
+
+def _unsupported(cfg: Mapping[str, Any]) -> list[str]:
+    found = [f"{k}: {cfg[k]}" for k in ("speaker_encoder", "speaker_emb_condition_prosody",
+                                        "speaker_emb_condition_decoder", "min_token_duration") if cfg.get(k)]
+    for key in ("input_fft", "output_fft", "duration_predictor", "pitch_predictor", "energy_predictor"):
+        module = cfg.get(key) or {}
+        if module.get("pre_lnorm"):
+            found.append(f"{key}.pre_lnorm: true")
+        # n_speakers > 1 makes NeMo add the speaker embedding to the encoder input, as DLE does.
+        extra = set(module.get("condition_types") or ()) - ({"add"} if key == "input_fft" else set())
+        if extra:
+            found.append(f"{key}.condition_types: {sorted(extra)}")
+    return found
+
+
+def _fastpitch_config(cfg: Mapping[str, Any], sd: Mapping[str, Any], path: Path) -> dict:
+    unsupported = _unsupported(cfg)
+    if unsupported:
+        raise CheckpointError(
+            f"{path} uses NeMo FastPitch features that jaxtts does not implement ({'; '.join(unsupported)}); "
+            "only DeepLearningExamples-compatible FastPitch archives convert"
+        )
+    emb = sd.get("fastpitch.encoder.word_emb.weight")
+    if emb is None:
+        raise CheckpointError(f"{path} has no fastpitch.encoder.word_emb.weight; the archive is incomplete")
+    n_symbols = int(emb.shape[0])
+
+    def fft(prefix: str, key: str) -> dict:
+        m = _section(cfg, key, path)
+        return {f"{prefix}_fft_n_layers": m["n_layer"], f"{prefix}_fft_n_heads": m["n_head"],
+                f"{prefix}_fft_d_head": m["d_head"], f"{prefix}_fft_conv1d_kernel_size": m["kernel_size"],
+                f"{prefix}_fft_conv1d_filter_size": m["d_inner"], f"{prefix}_fft_output_size": m["d_model"],
+                f"p_{prefix}_fft_dropout": m["dropout"], f"p_{prefix}_fft_dropatt": m["dropatt"],
+                f"p_{prefix}_fft_dropemb": m.get("dropemb", 0.0)}
+
+    def predictor(prefix: str, key: str) -> dict:
+        m = _section(cfg, key, path)
+        return {f"{prefix}_predictor_kernel_size": m["kernel_size"], f"{prefix}_predictor_filter_size": m["filter_size"],
+                f"p_{prefix}_predictor_dropout": m["dropout"], f"{prefix}_predictor_n_layers": m.get("n_layers", 2)}
+
+    try:
+        out = {
+            "n_mel_channels": cfg["n_mel_channels"],
+            "n_symbols": n_symbols,
+            "padding_idx": _padding_idx(cfg, n_symbols, path),
+            "symbols_embedding_dim": cfg["symbols_embedding_dim"],
+            **fft("in", "input_fft"), **fft("out", "output_fft"),
+            **predictor("dur", "duration_predictor"), **predictor("pitch", "pitch_predictor"),
+            "pitch_embedding_kernel_size": cfg["pitch_embedding_kernel_size"],
+            "n_speakers": max(1, int(cfg.get("n_speakers") or 1)),
+        }
+        if cfg.get("energy_predictor") is not None:
+            out |= {"energy_conditioning": True, **predictor("energy", "energy_predictor"),
+                    "energy_embedding_kernel_size": cfg["energy_embedding_kernel_size"]}
+    except KeyError as e:
+        raise CheckpointError(f"{path}: {CONFIG} lacks {e.args[0]!r}, which the FastPitch model needs") from None
+    return out

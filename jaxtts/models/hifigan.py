@@ -1,0 +1,308 @@
+"""HiFi-GAN generator (Kong et al., 2020) in Flax, numerically equal to NVIDIA's and jik876's.
+
+Activations are channels-last (B, T, C) from `conv_pre` to `conv_post`. Module and parameter names
+mirror the PyTorch state_dict (`conv_pre`, `ups_0`, `resblocks_0_1/convs1_2`, `conv_post`), so the
+converter's rename table reads like a table. Weight norm is folded into plain kernels: inference
+never needs g and v apart.
+
+Upsampling is not a zero-stuffed convolution: each ConvTranspose1d runs polyphase, as a few dense
+convolutions over the low-rate input whose outputs interleave into the u output phases. That does
+the FLOPs the layer needs instead of u times as many.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from typing import Any, Mapping, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtts.errors import ConfigError, InputError
+
+LRELU_SLOPE = 0.1
+FINAL_SLOPE = 0.01  # upstream calls F.leaky_relu(x) with torch's default slope before conv_post.
+_DILATIONS_PER_BLOCK = {"1": 3, "2": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class HiFiGANConfig:
+    """Generator hyper-parameters, exactly the keys NVIDIA and jik876 store."""
+
+    upsample_rates: tuple[int, ...]
+    upsample_kernel_sizes: tuple[int, ...]
+    upsample_initial_channel: int
+    resblock: str
+    resblock_kernel_sizes: tuple[int, ...]
+    resblock_dilation_sizes: tuple[tuple[int, ...], ...]
+    num_mels: int = 80
+
+    def __post_init__(self) -> None:
+        def ints(name: str, v: Any) -> tuple[int, ...]:
+            try:
+                return tuple(int(x) for x in v)
+            except (TypeError, ValueError):
+                raise ConfigError(f"HiFi-GAN config: {name} must be a list of integers, got {v!r}") from None
+
+        fix = functools.partial(object.__setattr__, self)
+        fix("upsample_rates", ints("upsample_rates", self.upsample_rates))
+        fix("upsample_kernel_sizes", ints("upsample_kernel_sizes", self.upsample_kernel_sizes))
+        fix("resblock_kernel_sizes", ints("resblock_kernel_sizes", self.resblock_kernel_sizes))
+        if not isinstance(self.resblock_dilation_sizes, Sequence):
+            raise ConfigError(f"HiFi-GAN config: resblock_dilation_sizes must be a list of lists, got {self.resblock_dilation_sizes!r}")
+        fix("resblock_dilation_sizes", tuple(ints("resblock_dilation_sizes", d) for d in self.resblock_dilation_sizes))
+        fix("resblock", str(self.resblock))
+        self._validate()
+
+    def _validate(self) -> None:
+        def bad(msg: str) -> ConfigError:
+            return ConfigError(f"HiFi-GAN config: {msg}")
+
+        rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
+        if not rates or len(rates) != len(kernels):
+            raise bad(f"upsample_rates {list(rates)} and upsample_kernel_sizes {list(kernels)} must be non-empty and equally long")
+        for u, k in zip(rates, kernels):
+            # padding (k - u) // 2 gives exactly u·T outputs only when k - u is even and non-negative.
+            if u < 1 or k < u or (k - u) % 2:
+                raise bad(f"upsample kernel {k} with rate {u}: need kernel >= rate and kernel - rate even")
+        if self.resblock not in _DILATIONS_PER_BLOCK:
+            raise bad(f"resblock must be '1' or '2', got {self.resblock!r}")
+        if not self.resblock_kernel_sizes or len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
+            raise bad(
+                f"resblock_kernel_sizes {list(self.resblock_kernel_sizes)} and resblock_dilation_sizes "
+                f"{[list(d) for d in self.resblock_dilation_sizes]} must be non-empty and equally long"
+            )
+        n = _DILATIONS_PER_BLOCK[self.resblock]
+        for k, d in zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes):
+            if k < 1 or k % 2 == 0 or len(d) != n or min(d) < 1:
+                raise bad(f"resblock type {self.resblock} needs odd kernels and {n} positive dilations each; got kernel {k}, dilations {list(d)}")
+        c0, stages = self.upsample_initial_channel, len(rates)
+        if c0 < 1 or c0 % (1 << stages):
+            raise bad(f"upsample_initial_channel {c0} must be divisible by 2**{stages} (channels halve every stage)")
+        if self.num_mels < 1:
+            raise bad(f"num_mels must be positive, got {self.num_mels}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "HiFiGANConfig":
+        """Read a checkpoint's config (NVIDIA `ckpt['config']`, jik876 `config.json`); extra keys are ignored.
+
+        A hop length stored beside it (`hop_length`/`hop_size`) must equal the product of the rates.
+        """
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "num_mels"]
+        missing = [f for f in fields if f not in d]
+        if missing:
+            raise ConfigError(f"HiFi-GAN config is missing {', '.join(missing)}; have {', '.join(sorted(map(str, d)))}")
+        cfg = cls(**{f: d[f] for f in fields}, num_mels=int(d.get("num_mels", 80)))
+        for key in ("hop_length", "hop_size"):
+            if key in d and int(d[key]) != cfg.hop_length:
+                raise ConfigError(
+                    f"HiFi-GAN config: {key} {d[key]} differs from the product of upsample_rates "
+                    f"{list(cfg.upsample_rates)} = {cfg.hop_length}; the config does not describe this generator"
+                )
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict that `from_dict` reads back."""
+        d = dataclasses.asdict(self)
+        return {k: [list(x) for x in v] if k == "resblock_dilation_sizes" else list(v) if isinstance(v, tuple) else v
+                for k, v in d.items()}
+
+    @property
+    def hop_length(self) -> int:
+        """Audio samples per mel frame."""
+        return math.prod(self.upsample_rates)
+
+    @property
+    def receptive_field_frames(self) -> int:
+        """Mel frames on either side of its own frame that an audio sample depends on.
+
+        Audio of frames [0, n - R) is exactly the same whatever follows frame n-1 (and vice versa at
+        the start), so chunked or padded vocoding must overlap or trim R frames. Computed by
+        mapping each sample's dependency interval back through every layer.
+        """
+        def conv(lo: int, hi: int, k: int, d: int = 1) -> tuple[int, int]:
+            r = d * (k - 1) // 2
+            return lo - r, hi + r
+
+        blocks = 0  # widest resblock's one-sided reach at a stage's own rate
+        for k, ds in zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes):
+            reach = sum(d * (k - 1) // 2 for d in ds)
+            if self.resblock == "1":
+                reach += len(ds) * (k - 1) // 2
+            blocks = max(blocks, reach)
+        worst = 0
+        for s in range(self.hop_length):
+            lo, hi = conv(s, s, 7)  # conv_post
+            for u, k in reversed(list(zip(self.upsample_rates, self.upsample_kernel_sizes))):
+                lo, hi = lo - blocks, hi + blocks
+                p = (k - u) // 2  # y[n·u + m - p] += x[n]·w[m], m in [0, k)
+                lo, hi = -((-(lo + p - k + 1)) // u), (hi + p) // u
+            lo, hi = conv(lo, hi, 7)  # conv_pre
+            worst = max(worst, -lo, hi)  # sample s lies in frame 0
+        return worst
+
+
+PUBLISHED = {
+    # NVIDIA ships v1; the kernel order is the one of its torch.hub config and jik876's (see README).
+    "v1": HiFiGANConfig((8, 8, 2, 2), (16, 16, 4, 4), 512, "1", (3, 7, 11), ((1, 3, 5),) * 3),
+    "v2": HiFiGANConfig((8, 8, 2, 2), (16, 16, 4, 4), 128, "1", (3, 7, 11), ((1, 3, 5),) * 3),
+    "v3": HiFiGANConfig((8, 8, 4), (16, 16, 8), 256, "2", (3, 5, 7), ((1, 2), (2, 6), (3, 12))),
+}
+
+
+def _precision(dtype: Any) -> jax.lax.Precision:
+    # fp32 means fp32: TPUs and GPUs would otherwise run fp32 convolutions in bf16/tf32 passes.
+    return jax.lax.Precision.HIGHEST if jnp.dtype(dtype) == jnp.float32 else jax.lax.Precision.DEFAULT
+
+
+class Conv1d(nn.Module):
+    """torch.nn.Conv1d(in, out, k, dilation=d, padding=d·(k-1)/2) on (B, T, C); kernel (k, in, out)."""
+
+    features: int
+    kernel_size: int
+    dilation: int = 1
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (self.kernel_size, x.shape[-1], self.features))
+        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        pad = self.dilation * (self.kernel_size - 1) // 2
+        y = jax.lax.conv_general_dilated(
+            x, kernel.astype(x.dtype), (1,), [(pad, pad)], rhs_dilation=(self.dilation,),
+            dimension_numbers=("NWC", "WIO", "NWC"), precision=_precision(x.dtype),
+        )
+        return y + bias.astype(x.dtype)
+
+
+def _phase_groups(k: int, u: int, p: int) -> list[tuple[int, int, int, int]]:
+    """Split the u output phases of a transposed conv into runs that share one dense conv.
+
+    Output y[q·u + r] = Σ_j x[q + c - j] · w[(r + p) mod u + j·u] with c = (r + p) // u and j < J,
+    J = ceil((k - (r+p) mod u) / u). Phases with equal (c, J) are contiguous in r: one conv each.
+    Returns (first r, end r, c, J) per run.
+    """
+    runs: list[tuple[int, int, int, int]] = []
+    for r in range(u):
+        c, rr = divmod(r + p, u)
+        taps = -(-(k - rr) // u)
+        if runs and runs[-1][2:] == (c, taps):
+            runs[-1] = (runs[-1][0], r + 1, c, taps)
+        else:
+            runs.append((r, r + 1, c, taps))
+    return runs
+
+
+class ConvTranspose1d(nn.Module):
+    """torch.nn.ConvTranspose1d(in, out, k, stride=u, padding=(k-u)/2) on (B, T, C) → (B, u·T, out).
+
+    kernel (k, in, out) keeps torch's tap order (y[n·u + m - p] += x[n] · kernel[m]); it is computed
+    polyphase, one dense conv per run of phases (see `_phase_groups`), with no zero stuffing.
+    """
+
+    features: int
+    kernel_size: int
+    stride: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k, u = self.kernel_size, self.stride
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, x.shape[-1], self.features))
+        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        kernel = kernel.astype(x.dtype)
+        phases = []
+        for r0, r1, c, taps in _phase_groups(k, u, (k - u) // 2):
+            # window x[q + c - taps + 1 .. q + c], taps reversed into correlation order, phases into features.
+            rr = np.arange(r0, r1) + (k - u) // 2
+            m = rr[None, :] % u + u * np.arange(taps - 1, -1, -1)[:, None]  # (taps, phases)
+            w = kernel[m].transpose(0, 2, 1, 3).reshape(taps, x.shape[-1], (r1 - r0) * self.features)
+            phases.append(jax.lax.conv_general_dilated(
+                x, w, (1,), [(taps - 1 - c, c)], dimension_numbers=("NWC", "WIO", "NWC"),
+                precision=_precision(x.dtype),
+            ))
+        y = jnp.concatenate(phases, axis=-1) if len(phases) > 1 else phases[0]
+        b, t, _ = x.shape
+        return y.reshape(b, t * u, self.features) + bias.astype(x.dtype)
+
+
+def _lrelu(x: jax.Array, slope: float) -> jax.Array:
+    return jnp.where(x >= 0, x, x * jnp.asarray(slope, x.dtype))
+
+
+class ResBlock1(nn.Module):
+    kernel_size: int
+    dilations: tuple[int, ...]
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
+        ch = x.shape[-1]
+        for n, d in enumerate(self.dilations):
+            t = Conv1d(ch, self.kernel_size, d, name=f"convs1_{n}")(_lrelu(x, LRELU_SLOPE) * mask)
+            x = x + Conv1d(ch, self.kernel_size, name=f"convs2_{n}")(_lrelu(t, LRELU_SLOPE) * mask)
+        return x
+
+
+class ResBlock2(nn.Module):
+    kernel_size: int
+    dilations: tuple[int, ...]
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
+        for n, d in enumerate(self.dilations):
+            x = x + Conv1d(x.shape[-1], self.kernel_size, d, name=f"convs_{n}")(_lrelu(x, LRELU_SLOPE) * mask)
+        return x
+
+
+def _frame_mask(lengths: jax.Array | None, batch: int, frames: int, rate: int, dtype: Any) -> jax.Array:
+    if lengths is None:
+        return jnp.ones((), dtype)
+    t = jnp.arange(frames * rate)
+    return (t[None, :] < lengths[:, None] * rate).astype(dtype)[:, :, None]
+
+
+class Generator(nn.Module):
+    """mel (B, T, num_mels) channels-last → audio (B, T·hop), NVIDIA's `Generator.forward`.
+
+    With `lengths` (B,) every convolution sees zeros past its item's end, exactly as if each item
+    had been run alone at its own length: padded batches give the unpadded outputs bit for bit up
+    to float rounding. Outputs past an item's end are undefined.
+    """
+
+    config: HiFiGANConfig
+
+    @nn.compact
+    def __call__(self, mel: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
+        cfg = self.config
+        b, frames, _ = mel.shape
+        block = ResBlock1 if cfg.resblock == "1" else ResBlock2
+        rate = 1
+        x = Conv1d(cfg.upsample_initial_channel, 7, name="conv_pre")(mel * _frame_mask(lengths, b, frames, 1, mel.dtype))
+        self.sow("intermediates", "hifigan_conv_pre", x)
+        for i, (u, k) in enumerate(zip(cfg.upsample_rates, cfg.upsample_kernel_sizes)):
+            mask = _frame_mask(lengths, b, frames, rate, x.dtype)
+            rate *= u
+            x = ConvTranspose1d(x.shape[-1] // 2, k, u, name=f"ups_{i}")(_lrelu(x, LRELU_SLOPE) * mask)
+            self.sow("intermediates", f"hifigan_up{i}", x)
+            mask = _frame_mask(lengths, b, frames, rate, x.dtype)
+            x = sum(
+                block(kj, dj, name=f"resblocks_{i}_{j}")(x, mask)
+                for j, (kj, dj) in enumerate(zip(cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes))
+            ) / len(cfg.resblock_kernel_sizes)
+        mask = _frame_mask(lengths, b, frames, rate, x.dtype)
+        x = Conv1d(1, 7, name="conv_post")(_lrelu(x, FINAL_SLOPE) * mask)
+        return jnp.tanh(x[..., 0])
+
+
+def generate(params: Any, mel: jax.Array, lengths: jax.Array | None = None, *, config: HiFiGANConfig,
+             dtype: Any = jnp.float32) -> jax.Array:
+    """mel (B, num_mels, T) → float32 audio (B, T·hop); pure and jittable (config, dtype static).
+
+    `lengths` (B,) in frames makes a padded bucket exact: each item's audio [0, lengths·hop) equals
+    what it would be alone (see `Generator`). Without it, padding frames leak into the last
+    `config.receptive_field_frames` frames of each item.
+    """
+    params = jax.tree.map(lambda p: p.astype(dtype), params)
+    mel = jnp.swapaxes(mel, 1, 2).astype(dtype)
+    return Generator(config).apply({"params": params}, mel, lengths).astype(jnp.float32)

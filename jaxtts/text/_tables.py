@@ -1,0 +1,173 @@
+"""Word tables for the normalizer: abbreviations, units, currencies, months, states, context words.
+
+Kept apart from the rules so the rules read as logic and the tables can grow without touching them.
+"""
+from __future__ import annotations
+
+
+def _pairs(spec: str) -> dict[str, str]:
+    """'a=alpha; b=beta' -> {'a': 'alpha', 'b': 'beta'}."""
+    return dict(item.strip().split("=", 1) for item in spec.split(";") if item.strip())
+
+
+MONTHS = _pairs(
+    "jan=January; feb=February; mar=March; apr=April; may=May; jun=June; jul=July; aug=August; "
+    "sep=September; oct=October; nov=November; dec=December"
+)
+MONTH_NAMES = (None, *MONTHS.values())  # 1-based
+WEEKDAYS = _pairs(
+    "mon=Monday; tue=Tuesday; tues=Tuesday; wed=Wednesday; thu=Thursday; thur=Thursday; thurs=Thursday; "
+    "fri=Friday; sat=Saturday; sun=Sunday"
+)
+
+# Abbreviations read the same wherever they stand (dot optional).
+ALWAYS = _pairs(
+    "mr=mister; mrs=misses; ms=miz; messrs=messieurs; vs=versus; etc=et cetera; approx=approximately; "
+    "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
+    "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D"
+)
+# Read only with their dot ("Gen." is general, "Gen" may be a name).
+WITH_DOT = _pairs(
+    "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; sgt=sergeant; "
+    "cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; rev=reverend; "
+    "hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; prof=professor; "
+    "supt=superintendent; co=company; bros=brothers; sr=senior; esp=especially; cf=compare; "
+    "jan=January; feb=February; mar=March; apr=April; jun=June; jul=July; aug=August; sep=September; "
+    "sept=September; oct=October; nov=November; dec=December; "
+    "mon=Monday; tue=Tuesday; tues=Tuesday; wed=Wednesday; thu=Thursday; thur=Thursday; thurs=Thursday; "
+    "fri=Friday; sat=Saturday; sun=Sunday"
+)
+# Read only before a number ("No. 5", "vol. 2"); "no" elsewhere is the word.
+BEFORE_NUMBER = _pairs(
+    "no=number; nos=numbers; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
+    "art=article; eq=equation; ext=extension; apt=apartment"
+)
+# Title before a name, place type after one.
+TITLE_OR_PLACE = {"st": ("saint", "street"), "dr": ("doctor", "drive")}
+TITLE_ONLY = _pairs("mt=mount; ft=fort")  # before a name only
+STREET_TYPES = _pairs(
+    "st=street; street=street; ave=avenue; avenue=avenue; dr=drive; drive=drive; rd=road; road=road; "
+    "blvd=boulevard; boulevard=boulevard; ln=lane; lane=lane; ct=court; court=court; "
+    "expy=expressway; expressway=expressway; hwy=highway; highway=highway; pkwy=parkway; "
+    "parkway=parkway; pl=place; place=place; ter=terrace; terrace=terrace; cir=circle; circle=circle; "
+    "sq=square; square=square; way=way"
+)
+DIRECTIONS = _pairs("n=North; s=South; e=East; w=West; ne=Northeast; nw=Northwest; se=Southeast; sw=Southwest")
+
+STATES = _pairs(
+    "AL=Alabama; AK=Alaska; AZ=Arizona; AR=Arkansas; CA=California; CO=Colorado; CT=Connecticut; "
+    "DE=Delaware; FL=Florida; GA=Georgia; HI=Hawaii; ID=Idaho; IL=Illinois; IN=Indiana; IA=Iowa; "
+    "KS=Kansas; KY=Kentucky; LA=Louisiana; ME=Maine; MD=Maryland; MA=Massachusetts; MI=Michigan; "
+    "MN=Minnesota; MS=Mississippi; MO=Missouri; MT=Montana; NE=Nebraska; NV=Nevada; NH=New Hampshire; "
+    "NJ=New Jersey; NM=New Mexico; NY=New York; NC=North Carolina; ND=North Dakota; OH=Ohio; "
+    "OK=Oklahoma; OR=Oregon; PA=Pennsylvania; RI=Rhode Island; SC=South Carolina; SD=South Dakota; "
+    "TN=Tennessee; TX=Texas; UT=Utah; VT=Vermont; VA=Virginia; WA=Washington; WV=West Virginia; "
+    "WI=Wisconsin; WY=Wyoming; DC=D C; PR=Puerto Rico"
+)
+
+# Unit symbol -> (singular, plural). Looked up exactly, then lowercased (so "KG" works, "M" does not
+# become metres: single capitals are excluded from the fallback).
+UNITS = {
+    k: tuple(v.split("|"))
+    for k, v in _pairs(
+        "mm=millimeter|millimeters; cm=centimeter|centimeters; m=meter|meters; km=kilometer|kilometers; "
+        "µm=micrometer|micrometers; um=micrometer|micrometers; nm=nanometer|nanometers; "
+        "in=inch|inches; ft=foot|feet; yd=yard|yards; mi=mile|miles; "
+        "mg=milligram|milligrams; g=gram|grams; kg=kilogram|kilograms; µg=microgram|micrograms; "
+        "mcg=microgram|micrograms; lb=pound|pounds; lbs=pound|pounds; oz=ounce|ounces; "
+        "ml=milliliter|milliliters; l=liter|liters; cl=centiliter|centiliters; dl=deciliter|deciliters; "
+        "gal=gallon|gallons; qt=quart|quarts; tsp=teaspoon|teaspoons; tbsp=tablespoon|tablespoons; "
+        "ms=millisecond|milliseconds; µs=microsecond|microseconds; ns=nanosecond|nanoseconds; "
+        "s=second|seconds; sec=second|seconds; secs=second|seconds; min=minute|minutes; "
+        "mins=minute|minutes; h=hour|hours; hr=hour|hours; hrs=hour|hours; "
+        "mph=mile per hour|miles per hour; kph=kilometer per hour|kilometers per hour; "
+        "kmh=kilometer per hour|kilometers per hour; fps=frame per second|frames per second; "
+        "rpm=revolution per minute|revolutions per minute; bpm=beat per minute|beats per minute; "
+        "kb=kilobyte|kilobytes; mb=megabyte|megabytes; gb=gigabyte|gigabytes; tb=terabyte|terabytes; "
+        "kbps=kilobit per second|kilobits per second; mbps=megabit per second|megabits per second; "
+        "gbps=gigabit per second|gigabits per second; hz=hertz|hertz; khz=kilohertz|kilohertz; "
+        "mhz=megahertz|megahertz; ghz=gigahertz|gigahertz; w=watt|watts; kw=kilowatt|kilowatts; "
+        "mw=megawatt|megawatts; gw=gigawatt|gigawatts; kwh=kilowatt hour|kilowatt hours; "
+        "mah=milliamp hour|milliamp hours; v=volt|volts; kv=kilovolt|kilovolts; mv=millivolt|millivolts; "
+        "ma=milliamp|milliamps; j=joule|joules; kj=kilojoule|kilojoules; cal=calorie|calories; "
+        "kcal=kilocalorie|kilocalories; hp=horsepower|horsepower; psi=pound per square inch|pounds per "
+        "square inch; kpa=kilopascal|kilopascals; atm=atmosphere|atmospheres; db=decibel|decibels; "
+        "ppm=part per million|parts per million; px=pixel|pixels; ha=hectare|hectares; "
+        "mol=mole|moles; °c=degree Celsius|degrees Celsius; °f=degree Fahrenheit|degrees Fahrenheit; "
+        "°=degree|degrees"
+    ).items()
+}
+# Only after a slash ("$20/mo", "3 km/h"): too ambiguous on their own.
+PER_UNITS = {
+    **{k: v[0] for k, v in UNITS.items()},
+    **_pairs("d=day; day=day; wk=week; week=week; mo=month; month=month; yr=year; year=year; ea=each"),
+}
+POWERS = {"2": "square", "²": "square", "3": "cubic", "³": "cubic"}
+LENGTH_UNITS = frozenset("mm cm m km in ft yd mi µm um nm".split())
+
+# symbol -> (singular, plural, minor singular, minor plural); "" when there is no minor unit
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", "", ""),
+    "₩": ("won", "won", "", ""),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
+    "₽": ("ruble", "rubles", "kopeck", "kopecks"),
+}
+DOLLAR_PREFIXES = _pairs("US=U S; A=Australian; AU=Australian; C=Canadian; CA=Canadian; NZ=New Zealand; HK=Hong Kong; S=Singapore")
+SCALES = _pairs(
+    "thousand=thousand; million=million; billion=billion; trillion=trillion; k=thousand; m=million; "
+    "mn=million; mm=million; b=billion; bn=billion; t=trillion; tn=trillion"
+)
+SYMBOL_NAMES = {
+    "&": "and", "@": "at", "%": "percent", "+": "plus", "=": "equals", "#": "hash", "/": "slash",
+    "°": "degrees", "§": "section", "×": "times", "÷": "divided by", "±": "plus or minus",
+    "$": "dollar", "£": "pound", "€": "euro", "¥": "yen", "₩": "won", "₹": "rupee", "₽": "ruble", "¢": "cent",
+    "µ": "micro",
+}  # fmt: skip
+SILENT_SYMBOLS = "*^~|\\_<>"  # no spoken form in running text
+
+TIMEZONES = frozenset(
+    "est edt cst cdt mst mdt pst pdt akst akdt hst gmt utc bst cet cest eet eest ist jst aest aedt".split()
+)
+
+# Nouns after which a Roman numeral is a cardinal ("Chapter IV" -> four, "World War II" -> two).
+ROMAN_CARDINAL_NOUNS = frozenset(
+    "chapter chapters part parts book books volume vol act scene section article appendix war phase "
+    "stage level type class grade series canto psalm lesson unit figure fig table plate step round "
+    "title schedule tier mark mk bowl no number episode season division league formula version "
+    "model page item rule clause paragraph line verse category protocol annex track apollo".split()
+)
+# Capitalised words that are not names, so a Roman numeral after them is not a regnal number.
+FUNCTION_WORDS = frozenset(
+    "the a an and or but nor then when did do does was were is am are be have has had if so as that "
+    "what who how why where which while after before because since until now here there this these "
+    "those can could will would shall should may might must yes no not also all both either neither "
+    "once today yesterday tomorrow i you he she it we they me him her us them my your his its our "
+    "their of in on at to for from with by about into over under than".split()
+)
+# Words that start a new sentence after an abbreviation's dot ("... Elm St. It was").
+SENTENCE_STARTERS = frozenset(
+    "the a an it he she they we i you this that there these those his her its our their my in on at "
+    "but and so then when if as after before however one all some what who why how where while".split()
+)
+# Nouns that mark a preceding four-digit number as a count, not a year ("1984 people").
+COUNT_NOUNS = frozenset(
+    "people men women children persons feet teeth mice geese police cattle sheep fish deer staff "
+    "personnel infantry cavalry troops dollars pounds euros".split()
+)
+NOT_PLURAL = frozenset(
+    "was has his its this thus is as us yes always perhaps whereas afterwards towards besides sometimes "
+    "hers ours yours theirs less unless across nevertheless does goes".split()
+)
+# Labels after which a number is an identifier, never a year ("page 1984", "No. 1600").
+NUMBER_LABELS = frozenset(
+    "number no page pages pp room route flight model boeing airbus highway hwy apartment apt suite "
+    "item line verse divide multiply add subtract times plus minus than channel track exit".split()
+)
+# All-caps two-letter words read as words rather than spelled ("Vote NO", but "US", "IT").
+SHORT_CAPS_WORDS = frozenset("NO GO SO OH OK HI MY WE ME BE DO UP".split())
+# Acronyms whose letters spell an ordinary word but which are always spelled out.
+SPELLED_ACRONYMS = frozenset("WHO IT US UK EU UN ID OR PC TV CD DVD PM AM IS ER AI".split())
+URL_WORDS = _pairs("jpg=J peg; jpeg=J peg; gif=gif")  # file extensions said as words

@@ -1,0 +1,73 @@
+"""Fold arbitrary Unicode to the ASCII the rules expect, in one `str.translate` pass.
+
+Each distinct character is classified once (then cached in the translation table), so the cost
+per character is a C-level dict lookup. Symbols with a spoken meaning (°, µ, currency, ×, §) are
+kept for the rules; emoji and other pictographs, controls and combining marks are dropped;
+letters lose their accents (NFKD) and other scripts are transliterated with `anyascii`.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from anyascii import anyascii
+
+KEPT = "°µ§×÷±$£€¥₹₩₽¢"  # spoken by the rules, so they survive folding
+
+_SPECIAL = {
+    **dict.fromkeys("‘’‚‛′ʼ`´", "'"),
+    **dict.fromkeys("“”„‟″«»", '"'),
+    **dict.fromkeys("‐‑‒–−", "-"),
+    **dict.fromkeys("—―", " - "),
+    "…": "...",
+    "º": "°",  # a masculine ordinal mark after a number is nearly always a mistyped degree sign
+    "μ": "µ",
+    "π": "pi",
+    "≈": " approximately ",
+    "≠": " not equal to ",
+    "≤": " less than or equal to ",
+    "≥": " greater than or equal to ",
+    "∞": " infinity ",
+    "⁄": "/",
+    "·": " ",
+    "•": " ",
+    "™": "",
+    "®": "",
+    "©": "",
+    "¶": "",
+    **{c: c for c in KEPT},
+}
+_DROPPED_CATEGORIES = frozenset(("Mn", "Me", "Cf", "Cs", "Co", "Cn", "So", "Sk", "Sm"))
+
+
+def _fold_char(c: str) -> str:
+    special = _SPECIAL.get(c)
+    if special is not None:
+        return special
+    if c.isspace() or unicodedata.category(c) == "Cc":
+        return " "
+    if unicodedata.category(c) in _DROPPED_CATEGORIES:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", c)
+    if "⁄" in decomposed:  # vulgar fractions: "2½" -> "2 1/2 "
+        return " " + decomposed.replace("⁄", "/") + " "
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if stripped.isascii():
+        return stripped
+    return anyascii(stripped)
+
+
+class _FoldTable(dict):
+    """Code point -> replacement, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str | int:
+        value: str | int = code if code < 128 else _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """ASCII (plus the KEPT symbols) for any Unicode text; never raises."""
+    return text.translate(_TABLE)

@@ -1,0 +1,303 @@
+"""Normalized text -> `english_basic` ids: CMUdict ARPAbet per word, letters for unknown words.
+
+Input is the normalizer's output: lowercase words, spelled acronyms as single capitals ("F B I"),
+punctuation. Policies (NVIDIA's choices differ where noted):
+
+- A single capital letter is a spelled letter and is read by its name ("F" -> EH1 F).
+- A word with several CMUdict pronunciations takes the first, which CMUdict lists as the most
+  common ("the" -> DH AH0, "a" -> AH0). NVIDIA keeps such words as letters instead.
+- Heteronyms (`_HETERONYMS`) pick a reading from the neighbouring word when a cheap, reliable
+  cue exists (determiner before -> noun, "to"/modal/pronoun before or an object after -> verb),
+  else their most frequent reading. "the" is DH IY0 before a vowel sound.
+  Cues are only read across a plain space, never across punctuation.
+- A hyphenated word is read whole when CMUdict has it ("avant-garde"), else part by part.
+- An unknown word ending in 's or s whose stem is known is read as stem + IH0 Z / S / Z by the
+  stem's last phone. Other unknown words stay lowercase letters (ids 38-63), as in training.
+- Characters outside the symbol table are dropped; runs of spaces collapse, no space is kept
+  before , . ! ? : ; ) or after (, and two words never touch.
+
+Word ids are memoized (bounded); `clear_cache()` empties the memo for cold-start measurements.
+"""
+from __future__ import annotations
+
+import re
+
+from jaxtts.text import cmudict
+from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID
+
+Ids = tuple[int, ...]
+
+_PARTS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|[^A-Za-z]+")  # words (with ' and -) and what lies between
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_KEPT = frozenset(PUNCTUATION + "-")
+_HYPHEN_ID = SYMBOL_TO_ID["-"]
+_SPACES = re.compile(" {2,}")
+_NO_SPACE = re.compile(r" (?=[,.!?:;)])|(?<=\() ")
+_MEMO_LIMIT = 50_000  # entries; cleared when full so adversarial input cannot grow it without bound
+_MEMO_MAX_WORD = 40  # longer words are not memoized
+
+_LETTER_NAMES = {
+    "A": "EY1", "B": "B IY1", "C": "S IY1", "D": "D IY1", "E": "IY1", "F": "EH1 F", "G": "JH IY1",
+    "H": "EY1 CH", "I": "AY1", "J": "JH EY1", "K": "K EY1", "L": "EH1 L", "M": "EH1 M", "N": "EH1 N",
+    "O": "OW1", "P": "P IY1", "Q": "K Y UW1", "R": "AA1 R", "S": "EH1 S", "T": "T IY1", "U": "Y UW1",
+    "V": "V IY1", "W": "D AH1 B AH0 L Y UW0", "X": "EH1 K S", "Y": "W AY1", "Z": "Z IY1",
+}  # fmt: skip
+
+# Words whose first CMUdict entry is not the common reading and that have no cheap context cue.
+_OVERRIDES = {
+    "lead": "L IY1 D",  # the metal is rarer than the verb/noun "lead"
+    "leads": "L IY1 D Z",
+    "bass": "B EY1 S",
+    "putting": "P UH1 T IH0 NG",  # not the golf stroke
+    "invalid": "IH2 N V AE1 L AH0 D",
+    "moped": "M OW1 P EH0 D",
+    "sow": "S OW1",
+}
+
+_NOUN_CUES = frozenset(
+    "a an the this these those my your his her its our their no every each any some of in on for with by from".split()
+)
+_VERB_CUES = frozenset(
+    "to will would shall should can could may might must do does did don't doesn't didn't won't wouldn't "
+    "can't cannot couldn't shouldn't i we you they not never also often always please let's".split()
+)
+_OBJECT_CUES = frozenset("the a an this that these those my your his her its our their me us him them it".split())
+_BE = frozenset("is was am are were be been being".split())
+
+# word: (noun or adjective reading, verb reading, default is the verb)
+_NOUN_VERB = {
+    "record": ("R EH1 K ER0 D", "R IH0 K AO1 R D", False),
+    "present": ("P R EH1 Z AH0 N T", "P R IY0 Z EH1 N T", False),
+    "object": ("AA1 B JH EH0 K T", "AH0 B JH EH1 K T", False),
+    "project": ("P R AA1 JH EH0 K T", "P R AH0 JH EH1 K T", False),
+    "permit": ("P ER1 M IH2 T", "P ER0 M IH1 T", False),
+    "conduct": ("K AA1 N D AH0 K T", "K AH0 N D AH1 K T", False),
+    "contract": ("K AA1 N T R AE2 K T", "K AH0 N T R AE1 K T", False),
+    "conflict": ("K AA1 N F L IH0 K T", "K AH0 N F L IH1 K T", False),
+    "contest": ("K AA1 N T EH0 S T", "K AH0 N T EH1 S T", False),
+    "convert": ("K AA1 N V ER0 T", "K AH0 N V ER1 T", True),
+    "combine": ("K AA1 M B AY0 N", "K AH0 M B AY1 N", True),
+    "desert": ("D EH1 Z ER0 T", "D IH0 Z ER1 T", False),
+    "escort": ("EH1 S K AO0 R T", "EH0 S K AO1 R T", False),
+    "extract": ("EH1 K S T R AE2 K T", "IH0 K S T R AE1 K T", True),
+    "import": ("IH1 M P AO2 R T", "IH2 M P AO1 R T", True),
+    "increase": ("IH1 N K R IY2 S", "IH2 N K R IY1 S", True),
+    "decrease": ("D IY1 K R IY2 S", "D IH0 K R IY1 S", True),
+    "insult": ("IH1 N S AH2 L T", "IH2 N S AH1 L T", False),
+    "insert": ("IH1 N S ER2 T", "IH2 N S ER1 T", True),
+    "produce": ("P R OW1 D UW0 S", "P R AH0 D UW1 S", True),
+    "progress": ("P R AA1 G R EH2 S", "P R AH0 G R EH1 S", False),
+    "protest": ("P R OW1 T EH2 S T", "P R AH0 T EH1 S T", False),
+    "rebel": ("R EH1 B AH0 L", "R IH0 B EH1 L", False),
+    "refuse": ("R EH1 F Y UW2 Z", "R IH0 F Y UW1 Z", True),
+    "reject": ("R IY1 JH EH0 K T", "R IH0 JH EH1 K T", True),
+    "subject": ("S AH1 B JH IH0 K T", "S AH0 B JH EH1 K T", False),
+    "suspect": ("S AH1 S P EH2 K T", "S AH0 S P EH1 K T", False),
+    "survey": ("S ER1 V EY2", "S ER0 V EY1", False),
+    "torment": ("T AO1 R M EH2 N T", "T AO0 R M EH1 N T", False),
+    "transfer": ("T R AE1 N S F ER0", "T R AE0 N S F ER1", False),
+    "transport": ("T R AE1 N S P AO0 R T", "T R AE0 N S P AO1 R T", False),
+    "upset": ("AH1 P S EH2 T", "AH0 P S EH1 T", True),
+    "perfect": ("P ER1 F IH2 K T", "P ER0 F EH1 K T", False),
+    "address": ("AE1 D R EH2 S", "AH0 D R EH1 S", False),
+    "console": ("K AA1 N S OW0 L", "K AH0 N S OW1 L", False),
+    "use": ("Y UW1 S", "Y UW1 Z", True),
+    "close": ("K L OW1 S", "K L OW1 Z", False),
+    "excuse": ("IH0 K S K Y UW1 S", "IH0 K S K Y UW1 Z", False),
+    "abuse": ("AH0 B Y UW1 S", "AH0 B Y UW1 Z", False),
+    "advocate": ("AE1 D V AH0 K AH0 T", "AE1 D V AH0 K EY2 T", False),
+    "alternate": ("AO1 L T ER0 N AH0 T", "AO1 L T ER0 N EY2 T", False),
+    "appropriate": ("AH0 P R OW1 P R IY0 AH0 T", "AH0 P R OW1 P R IY0 EY2 T", False),
+    "approximate": ("AH0 P R AA1 K S AH0 M AH0 T", "AH0 P R AA1 K S AH0 M EY2 T", False),
+    "associate": ("AH0 S OW1 S IY0 AH0 T", "AH0 S OW1 S IY0 EY2 T", False),
+    "delegate": ("D EH1 L AH0 G AH0 T", "D EH1 L AH0 G EY2 T", False),
+    "deliberate": ("D IH0 L IH1 B ER0 AH0 T", "D IH0 L IH1 B ER0 EY2 T", False),
+    "duplicate": ("D UW1 P L AH0 K AH0 T", "D UW1 P L AH0 K EY2 T", False),
+    "elaborate": ("IH0 L AE1 B R AH0 T", "IH0 L AE1 B ER0 EY2 T", False),
+    "estimate": ("EH1 S T AH0 M AH0 T", "EH1 S T AH0 M EY2 T", False),
+    "graduate": ("G R AE1 JH AH0 W AH0 T", "G R AE1 JH AH0 W EY2 T", False),
+    "intimate": ("IH1 N T AH0 M AH0 T", "IH1 N T AH0 M EY2 T", False),
+    "moderate": ("M AA1 D ER0 AH0 T", "M AA1 D ER0 EY2 T", False),
+    "separate": ("S EH1 P R AH0 T", "S EH1 P ER0 EY2 T", False),
+}
+
+
+def _ids(phones: str) -> Ids:
+    return tuple(PHONE_TO_ID[p] for p in phones.split())
+
+
+class _Heteronym:
+    """A default reading plus readings keyed by the previous word and by the next word."""
+
+    __slots__ = ("phones", "default", "after", "before")
+
+    def __init__(self, default: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
+        self.phones = default
+        self.default = _ids(default)
+        self.after = {w: _ids(p) for w, p in (after or {}).items()}
+        self.before = {w: _ids(p) for w, p in (before or {}).items()}
+
+    def resolve(self, prev: str | None, next_: str | None) -> Ids:
+        if prev is not None and (ids := self.after.get(prev.lower())):
+            return ids
+        if next_ is not None and (ids := self.before.get(next_.lower())):
+            return ids
+        return self.default
+
+
+class _The:
+    """"the" is DH IY0 before a vowel sound (judged from the next word's first phone or letter)."""
+
+    def __init__(self) -> None:
+        self.vowels = {i for p, i in PHONE_TO_ID.items() if p[0] in "AEIOU"} | {SYMBOL_TO_ID[c] for c in "aeio"}
+        self.phones = "DH AH0"
+        self.default, self.strong = _ids(self.phones), _ids("DH IY0")
+
+    def resolve(self, prev: str | None, next_: str | None) -> Ids:
+        if next_ is None:
+            return self.default
+        entry = _entry(next_)
+        first = (entry if entry.__class__ is tuple else entry.default)[0]
+        return self.strong if first in self.vowels else self.default
+
+
+def _noun_verb(noun: str, verb: str, default_verb: bool, particles: str = "") -> _Heteronym:
+    """Noun after a determiner; verb after "to"/modal/pronoun or before an object or a particle."""
+    after = dict.fromkeys(_NOUN_CUES, noun) | dict.fromkeys(_VERB_CUES, verb)
+    before = dict.fromkeys([*_OBJECT_CUES, *particles.split()], verb)
+    return _Heteronym(verb if default_verb else noun, after, before)
+
+
+_HETERONYMS: dict[str, _Heteronym | _The] = {
+    **{w: _noun_verb(*readings) for w, readings in _NOUN_VERB.items()},
+    "the": _The(),
+    "wind": _noun_verb("W IH1 N D", "W AY1 N D", False, "up down"),
+    "tear": _noun_verb("T IH1 R", "T EH1 R", False, "up apart down off open out into through away"),
+    "read": _Heteronym("R IY1 D", dict.fromkeys("he she it had has have having".split() + [*_BE], "R EH1 D")),
+    "live": _Heteronym("L IH1 V", dict.fromkeys(_BE, "L AY1 V"),
+                       dict.fromkeys("music broadcast performance show concert audience coverage".split(), "L AY1 V")),
+    "lives": _Heteronym("L AY1 V Z", dict.fromkeys("he she it who that which still now".split(), "L IH1 V Z")),
+    "tears": _Heteronym("T IH1 R Z", dict.fromkeys("he she it".split(), "T EH1 R Z")),
+    "wound": _Heteronym("W UW1 N D", None, dict.fromkeys("up down around round".split(), "W AW1 N D")),
+    "content": _Heteronym("K AA1 N T EH0 N T",
+                          dict.fromkeys([*_BE, "feel", "felt", "seem", "seemed"], "K AH0 N T EH1 N T")),
+}  # fmt: skip
+
+_SIBILANTS = frozenset("S Z SH ZH CH JH".split())
+_VOICELESS = frozenset("P T K F TH".split())
+
+
+def _known(word: str) -> str | None:
+    """Context-free pronunciation of a lowercase dictionary word."""
+    if (phones := _OVERRIDES.get(word)) is not None:
+        return phones
+    if (rule := _HETERONYMS.get(word)) is not None:
+        return rule.phones
+    prons = cmudict.lookup(word)
+    return prons[0] if prons else None
+
+
+def _pronounce(word: str) -> str | None:
+    """Phones of a lowercase word: dictionary, then stem + 's / s by the stem's last phone."""
+    if (phones := _known(word)) is not None:
+        return phones
+    for suffix in ("'s", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            stem = _known(word[: -len(suffix)])
+            if stem is not None:
+                last = stem.rsplit(" ", 1)[-1].rstrip("012")
+                ending = "IH0 Z" if last in _SIBILANTS else "S" if last in _VOICELESS else "Z"
+                return f"{stem} {ending}"
+    return None
+
+
+_memo: dict[str, Ids | _Heteronym | _The] = {}
+
+
+def _entry(word: str) -> Ids | _Heteronym | _The:
+    """Ids of a word token, or the rule that picks them from context."""
+    entry = _memo.get(word)
+    if entry is not None:
+        return entry
+    if "-" in word and not cmudict.contains(word.lower()):
+        entry = _compound(word)
+    elif len(word) == 1 and word.isupper():
+        entry = _ids(_LETTER_NAMES[word])
+    else:
+        lower = word.lower()
+        entry = _HETERONYMS.get(lower)
+        if entry is None:
+            phones = _pronounce(lower)
+            entry = _ids(phones) if phones is not None else tuple(SYMBOL_TO_ID[c] for c in lower)
+    if len(word) <= _MEMO_MAX_WORD:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        _memo[word] = entry
+    return entry
+
+
+def _compound(word: str) -> Ids:
+    """A hyphenated word the dictionary lacks: its parts' context-free readings joined by "-"."""
+    ids: list[int] = []
+    for k, part in enumerate(word.split("-")):
+        if k:
+            ids.append(_HYPHEN_ID)
+        entry = _entry(part)
+        ids += entry if entry.__class__ is tuple else entry.default
+    return tuple(ids)
+
+
+_seps: dict[str, Ids] = {}
+
+
+def _separator(text: str) -> str:
+    """Kept punctuation of a run between words, with the spacing rules applied."""
+    kept = "".join(" " if c.isspace() else c for c in text if c in _KEPT or c.isspace())
+    return _NO_SPACE.sub("", _SPACES.sub(" ", kept))
+
+
+def _between(text: str) -> Ids:
+    ids = _seps.get(text)
+    if ids is None:
+        ids = tuple(SYMBOL_TO_ID[c] for c in _separator(text)) or (SPACE_ID,)
+        if len(text) <= _MEMO_MAX_WORD:
+            if len(_seps) >= _MEMO_LIMIT:
+                _seps.clear()
+            _seps[text] = ids
+    return ids
+
+
+def _edge(text: str, leading: bool) -> Ids:
+    kept = _separator(text)
+    return tuple(SYMBOL_TO_ID[c] for c in (kept.lstrip(" ") if leading else kept.rstrip(" ")))
+
+
+def encode(text: str) -> list[int]:
+    """Ids of normalized text; empty when it holds no word (nothing speakable)."""
+    parts = _PARTS.findall(text)
+    n = len(parts)
+    first = 0 if parts and parts[0][0] in _LETTERS else 1
+    if first >= n:
+        return []
+    out: list[int] = list(_edge(parts[0], leading=True)) if first else []
+    memo = _memo
+    for i in range(first, n, 2):
+        word = parts[i]
+        entry = memo.get(word) or _entry(word)
+        if entry.__class__ is tuple:
+            out += entry
+        else:
+            prev = parts[i - 2] if i >= 2 and parts[i - 1] == " " else None
+            next_ = parts[i + 2] if i + 2 < n and parts[i + 1] == " " else None
+            out += entry.resolve(prev, next_)
+        if i + 2 < n:
+            out += _seps.get(parts[i + 1]) or _between(parts[i + 1])
+        elif i + 1 < n:
+            out += _edge(parts[i + 1], leading=False)
+    return out
+
+
+def clear_cache() -> None:
+    """Forget memoized words and separators (the dictionary itself stays loaded)."""
+    _memo.clear()
+    _seps.clear()

@@ -1,0 +1,178 @@
+"""Text -> ids: the published symbol table, agreement with NVIDIA where both read a word alike,
+and the reading policies where we deliberately differ (see jaxtts/text/g2p.py)."""
+import json
+import re
+
+import pytest
+
+from jaxtts.errors import TextError
+from jaxtts.text import SYMBOLS, cmudict, g2p, to_ids, to_phonemes
+from jaxtts.text.symbols import ARPABET, SYMBOL_TO_ID, decode
+
+
+def phonemes(normalized: str) -> str:
+    """g2p alone, on text as the normalizer writes it."""
+    return decode(g2p.encode(normalized))
+
+
+@pytest.fixture(scope="module")
+def manifest(golden):
+    return json.loads((golden / "reference_manifest.json").read_text())
+
+
+def nvidia_ids(arpabet_text: str) -> list[int]:
+    """NVIDIA's text_to_sequence: `{...}` groups are @-phones, other characters map one to one."""
+    ids = []
+    for group, chars in re.findall(r"\{([^}]*)\}|([^{]+)", arpabet_text):
+        ids += [SYMBOL_TO_ID["@" + p] for p in group.split()] if group else [SYMBOL_TO_ID[c] for c in chars]
+    return ids
+
+
+# --- the id table -------------------------------------------------------------------------------
+
+
+def test_symbol_table_is_english_basic():
+    assert len(SYMBOLS) == 148 and len(ARPABET) == 84
+    assert SYMBOLS[:12] == ("_", "-", "!", "'", "(", ")", ",", ".", ":", ";", "?", " ")
+    assert SYMBOLS[12:38] == tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert SYMBOLS[38:64] == tuple("abcdefghijklmnopqrstuvwxyz")
+    assert (SYMBOLS[64], SYMBOLS[65], SYMBOLS[147]) == ("@AA", "@AA0", "@ZH")
+    assert ARPABET == tuple(sorted(ARPABET))  # cmudict's valid_symbols happen to be sorted
+
+
+def test_symbol_table_reproduces_nvidia_ids(manifest):
+    for entry in manifest["texts"]:
+        ids = entry["ids_p_arpabet_1"]
+        assert nvidia_ids(entry["arpabet_text"]) == ids
+        assert decode(ids) == entry["decoded_p_arpabet_1"]
+        letters = entry["ids_p_arpabet_0"]
+        assert decode(letters) == "".join(c for c in entry["cleaned"] if c in SYMBOL_TO_ID)
+
+
+# --- agreement with NVIDIA's reading ------------------------------------------------------------
+
+
+def test_words_nvidia_reads_as_phonemes_read_the_same(manifest):
+    """NVIDIA turns a word into phones only when CMUdict has exactly one pronunciation and it is no
+    heteronym; for every such word in the manifest, our g2p gives the same ids."""
+    compared = 0
+    for entry in manifest["texts"]:
+        cleaned = entry["cleaned"].split()
+        converted = re.findall(r"(?:\{[^}]*\}|[^\s{])+", entry["arpabet_text"])
+        assert len(cleaned) == len(converted)
+        for word, theirs in zip(cleaned, converted):
+            if re.fullmatch(r"[^A-Za-z{]*\{[^}]*\}[^A-Za-z{]*", theirs):
+                assert g2p.encode(word) == nvidia_ids(theirs), word
+                compared += 1
+    assert compared >= 50
+
+
+def test_unknown_words_stay_letters_like_nvidia(manifest):
+    mixed = next(e for e in manifest["texts"] if e["name"] == "mixed")
+    assert "vidia" in mixed["arpabet_text"]  # NVIDIA keeps the unknown "vidia" as letters
+    assert g2p.encode("vidia") == [SYMBOL_TO_ID[c] for c in "vidia"]
+    assert phonemes("xyzzyq and zorblat's") == "xyzzyq {AH0 N D} zorblat's"
+
+
+def test_spacing_and_punctuation_match_nvidia_layout():
+    assert g2p.encode("hello world.") == nvidia_ids("{HH AH0 L OW1} {W ER1 L D}.")
+    assert phonemes("wait... what?! (she said: 'no.') really -- yes!") == (
+        "{W EY1 T}... {W AH1 T}?! ({SH IY1} {S EH1 D}: '{N OW1}.') {R IH1 L IY0} -- {Y EH1 S}!"
+    )
+    assert phonemes("hello , world ( yes ) !") == "{HH AH0 L OW1}, {W ER1 L D} ({Y EH1 S})!"
+    assert phonemes("forty-two avant-garde") == "{F AO1 R T IY0}-{T UW1} {AH0 V AA1 N T G AA1 R D}"
+
+
+# --- our reading policies ------------------------------------------------------------------------
+
+
+def test_several_pronunciations_take_cmudicts_first():
+    """NVIDIA would keep these as letters; CMUdict lists the most common reading first."""
+    assert phonemes("hello a doctor") == "{HH AH0 L OW1} {AH0} {D AA1 K T ER0}"
+
+
+def test_the_before_a_vowel_sound():
+    assert phonemes("the apple the pear the hour the F B I") == (
+        "{DH IY0} {AE1 P AH0 L} {DH AH0} {P EH1 R} {DH IY0} {AW1 ER0} {DH IY0} {EH1 F} {B IY1} {AY1}"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, reading",
+    [
+        ("they record it", "R IH0 K AO1 R D"),
+        ("the record", "R EH1 K ER0 D"),
+        ("record the song", "R IH0 K AO1 R D"),
+        ("a record", "R EH1 K ER0 D"),
+        ("record", "R EH1 K ER0 D"),  # no cue: the more frequent noun
+        ("to present", "P R IY0 Z EH1 N T"),
+        ("a present", "P R EH1 Z AH0 N T"),
+        ("we use it", "Y UW1 Z"),
+        ("no use", "Y UW1 S"),
+        ("close the door", "K L OW1 Z"),
+        ("a close friend", "K L OW1 S"),
+        ("a separate room", "S EH1 P R AH0 T"),
+        ("to separate", "S EH1 P ER0 EY2 T"),
+        ("i read books", "R IY1 D"),
+        ("he read it", "R EH1 D"),
+        ("it was read", "R EH1 D"),
+        ("we live here", "L IH1 V"),
+        ("it is live", "L AY1 V"),
+        ("their lives", "L AY1 V Z"),
+        ("the wound", "W UW1 N D"),
+        ("wound up", "W AW1 N D"),
+        ("a tear", "T IH1 R"),
+        ("tear it up", "T EH1 R"),
+        ("lead", "L IY1 D"),
+    ],
+)
+def test_heteronyms_follow_cheap_context_cues(text, reading):
+    assert "{" + reading + "}" in phonemes(text)
+
+
+def test_cues_do_not_cross_punctuation():
+    assert "{R EH1 K ER0 D}" in phonemes("they. record")
+
+
+@pytest.mark.parametrize(
+    "word, reading",
+    [
+        ("podcasts", "P AO1 D K AE2 S T S"),  # voiceless end: S
+        ("hashtags", "HH AE1 SH T AE2 G Z"),  # voiced end: Z
+        ("watch's", "W AA1 CH IH0 Z"),  # sibilant end: IH0 Z
+        ("dish's", "D IH1 SH IH0 Z"),
+        ("tweet's", "T W IY1 T S"),
+        ("zorbs", None),  # stem unknown too: letters
+    ],
+)
+def test_possessive_and_plural_fall_back_to_the_stem(word, reading):
+    assert not cmudict.contains(word)
+    assert phonemes(word) == ("{" + reading + "}" if reading else word)
+
+
+def test_spelled_letters_are_read_by_name():
+    assert phonemes("the F B I") == "{DH IY0} {EH1 F} {B IY1} {AY1}"
+    assert phonemes("A B C W Z") == "{EY1} {B IY1} {S IY1} {D AH1 B AH0 L Y UW0} {Z IY1}"
+    assert phonemes("the F B I's") == "{DH IY0} {EH1 F} {B IY1} {AY1 Z}"
+    assert phonemes("a") == "{AH0}"  # the article, not the letter
+
+
+# --- the public API, through the normalizer ------------------------------------------------------
+
+
+def test_spelled_acronyms_vs_acronyms_read_as_words():
+    assert "{EH1 F} {B IY1} {AY1}" in to_phonemes("The FBI arrived.")
+    assert "{JH IY1} {P IY1} {Y UW1}" in to_phonemes("A GPU is fast.")
+    assert "{N AE1 S AH0}" in to_phonemes("NASA launched it.")
+
+
+def test_to_ids_of_plain_text():
+    ids = to_ids("Hello world.")
+    assert decode(ids) == "{HH AH0 L OW1} {W ER1 L D}."
+    assert all(0 < i < len(SYMBOLS) for i in ids)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "😀🎉", "?!... ,;", "\u200b\u0301", "()[]{}"])
+def test_nothing_speakable_raises_text_error(text):
+    with pytest.raises(TextError, match="nothing speakable"):
+        to_ids(text)

@@ -1,0 +1,71 @@
+"""Properties of raw text -> ids over arbitrary input: the only failure is TextError, ids are
+always valid model input, and time is linear in the input's length."""
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jaxtts.errors import TextError
+from jaxtts.text import SYMBOLS, g2p, to_ids
+
+SPACE = SYMBOLS.index(" ")
+
+unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=200)  # all but lone surrogates
+pieces = [*"aAzZ .,;:!?'\"-()[]$%&@#/0123456789\n\t", "é", "ß", "😀", "\u0301", "\u202e", "שלום", "Ⅻ", "the", "FBI"]
+textlike = st.lists(st.sampled_from(pieces), max_size=100).map("".join)  # dense in the normalizer's special cases
+
+
+def check(text: str) -> None:
+    try:
+        ids = to_ids(text)
+    except TextError:
+        return
+    assert ids, "to_ids returned nothing instead of raising TextError"
+    assert all(type(i) is int and 0 < i < len(SYMBOLS) for i in ids)  # never the pad id 0
+    assert ids[0] != SPACE and ids[-1] != SPACE
+    assert not any(a == b == SPACE for a, b in zip(ids, ids[1:]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unicode_text)
+def test_any_unicode_gives_valid_ids_or_text_error(text):
+    check(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(textlike)
+def test_text_like_input_gives_valid_ids_or_text_error(text):
+    check(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=200))
+def test_g2p_accepts_any_string(text):
+    assert all(0 < i < len(SYMBOLS) for i in g2p.encode(text))
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "The quick brown fox, 12 jumps; over 3.5 lazy dogs! ",
+        "a",
+        "A",
+        "1",
+        "1,",
+        "'",
+        "-",
+        ". ",
+        "$1.",
+        "😀",
+        "\u0301",
+        "F.B.I. ",
+        "xq'",
+        "a-",
+    ],
+)
+def test_a_megabyte_of_adversarial_text_takes_under_two_seconds(unit):
+    text = unit * (1_000_000 // len(unit))
+    start = time.perf_counter()
+    check(text)
+    assert time.perf_counter() - start < 2.0
