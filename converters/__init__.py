@@ -5,12 +5,11 @@ table + a shape check against a freshly initialised Flax tree) and saves an Orba
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 from pathlib import Path
 from typing import Any
 
-from jaxtts import checkpoint
+from jaxtts import checkpoint, hub
 from jaxtts.errors import CheckpointError
 
 from .load import load_torch
@@ -57,18 +56,10 @@ def convert_in_memory(path: str | Path, *, expect: str | None = None, **options:
     return model, config, params
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, overwrite: bool = False,
             **options: Any) -> Path:
     """Convert `src` (.pt or .nemo) into the jaxtts directory `dst`; nothing is written on failure."""
     src = Path(src).expanduser()
     model, config, params = convert_in_memory(src, expect=expect, **options)
-    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": _sha256(src), "options": {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}}
+    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": hub.sha256(src), "options": {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}}
     return checkpoint.save(dst, model=model, config=config, params=params, source=source, overwrite=overwrite)

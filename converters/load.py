@@ -14,7 +14,7 @@ import torch
 
 from jaxtts.errors import CheckpointError
 
-_GLOBAL = re.compile(r"unsupported GLOBAL ([\w.]+)")
+_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 
 def load_torch(path: str | Path) -> dict:
@@ -37,7 +37,7 @@ def load_torch(path: str | Path) -> dict:
                 "plain tensor checkpoints. If you trust the file, re-save just its tensors with "
                 "torch.save({'state_dict': model.state_dict(), 'config': ...}) and convert that"
             ) from None
-        if "central directory" in msg or "EOF" in msg or isinstance(e, EOFError):
+        if "central directory" in msg or "EOF" in msg or isinstance(e, (EOFError, OSError)):
             raise CheckpointError(f"{path} is truncated or corrupt ({type(e).__name__}); download it again") from None
         raise CheckpointError(
             f"{path} is not a PyTorch checkpoint ({type(e).__name__}: {msg.splitlines()[-1][:120] if msg else ''})"

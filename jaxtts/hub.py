@@ -65,11 +65,12 @@ class Unreachable(CheckpointError):
 
     def __init__(self, files: Iterable[tuple[str, str]], reason: str) -> None:
         self.files, self.reason = tuple(files), reason
-        wanted = "; ".join(f"{name} from {url}" for name, url in self.files)
+        names = ", ".join(name for name, _ in self.files)
+        sources = "; ".join(f"{name} from {url}" for name, url in self.files)
+        it = "it" if len(self.files) == 1 else "them"
         super().__init__(
-            f"{reason}. Download {wanted} on a machine with network access and place "
-            f"{'it' if len(self.files) == 1 else 'them'} in {cache_dir()} (or set JAXTTS_CACHE to a "
-            "directory that holds them); jaxtts verifies and converts them on first use"
+            f"cannot download {names} ({reason}). Fetch {it} on a machine with network access ({sources}) and "
+            f"place {it} in {cache_dir()}, or set JAXTTS_CACHE to a directory that holds {it}"
         )
 
 
@@ -109,7 +110,7 @@ def download(name: str, *, base_url: str | None = None, progress: bool = True, t
         sha, size = _fetch(url, path, entry, progress=progress, timeout=timeout)
     except _NETWORK_ERRORS as e:
         reason = e if isinstance(e, urllib.error.HTTPError) else getattr(e, "reason", e)
-        raise Unreachable([(entry.filename, url)], f"{stale}cannot download {url} ({reason})") from None
+        raise Unreachable([(entry.filename, url)], f"{stale}{reason}") from None
     except CheckpointError as e:
         raise CheckpointError(f"{stale}{e}") from None
     _write_manifest(path, url=url, size=size, sha256=sha)
@@ -192,7 +193,8 @@ def _remove(path: Path) -> None:
     _manifest_path(path).unlink(missing_ok=True)
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """Hex digest of a file, read in blocks so large checkpoints never sit in memory whole."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -206,7 +208,7 @@ def _verify(path: Path, entry: Published) -> str | None:
     recorded = _read_manifest(path)
     if recorded is not None and size != recorded["bytes"]:
         return f"is {size} bytes, but {recorded['bytes']} were recorded"
-    sha = _sha256(path)
+    sha = sha256(path)
     for expected in (recorded and recorded["sha256"], entry.sha256):
         if expected and sha != expected:
             return f"has sha256 {sha}, expected {expected}"

@@ -57,6 +57,6 @@ def test_bound_must_be_positive():
 @pytest.mark.parametrize("unit", ["a", ". ", ".", "a. ", "A. b ", "Dr. ", "x, "])
 def test_linear_time_on_a_megabyte(unit):
     text = unit * (1_000_000 // len(unit))
-    start = time.perf_counter()
+    start = time.process_time()
     split_sentences(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0

@@ -89,6 +89,7 @@ def test_spacing_and_punctuation_match_nvidia_layout():
 def test_several_pronunciations_take_cmudicts_first():
     """NVIDIA would keep these as letters; CMUdict lists the most common reading first."""
     assert phonemes("hello a doctor") == "{HH AH0 L OW1} {AH0} {D AA1 K T ER0}"
+    assert phonemes("an owl") == "{AH0 N} {AW1 L}"  # one of a few overrides where the first is not
 
 
 def test_the_before_a_vowel_sound():

@@ -66,6 +66,6 @@ def test_g2p_accepts_any_string(text):
 )
 def test_a_megabyte_of_adversarial_text_takes_under_two_seconds(unit):
     text = unit * (1_000_000 // len(unit))
-    start = time.perf_counter()
+    start = time.process_time()
     check(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0

@@ -217,14 +217,14 @@ class FastPitch(nn.Module):
             std = torch.where(self.pitch_std[0] == 0, FALLBACK_PITCH_STD, self.pitch_std[0])
             mean = torch.where(self.pitch_std[0] == 0, FALLBACK_PITCH_MEAN, self.pitch_mean[0])
             pitch = pitch_transform(pitch, mask.sum(dim=1), mean, std)
-        pitch = pitch * valid.transpose(1, 2)  # the embedding conv must see zeros past the end
-        cond = pitch if pitch_tgt is None else pitch_tgt * valid.transpose(1, 2)
+        pitch = torch.where(valid_b[:, None], pitch, 0.0)  # the embedding conv must see zeros past the end
+        cond = pitch if pitch_tgt is None else torch.where(valid_b[:, None], pitch_tgt, 0.0)
         enc = enc + self.pitch_emb(cond).transpose(1, 2)
 
         energy = None
         if c.energy_conditioning:
             energy = self.energy_predictor(enc, mask, valid)[..., 0]
-            cond = energy[:, None] if energy_tgt is None else energy_tgt * valid.transpose(1, 2)
+            cond = energy[:, None] if energy_tgt is None else torch.where(valid_b[:, None], energy_tgt, 0.0)
             enc = enc + self.energy_emb(cond).transpose(1, 2)
 
         durs = dur_pred if dur_tgt is None else dur_tgt * valid_b

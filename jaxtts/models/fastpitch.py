@@ -396,15 +396,16 @@ class FastPitchModule(nn.Module):
         pitch = pitch * pitch_scale[:, None, None].astype(dt) + (pitch_shift / std)[:, None, None].astype(dt)
         if pitch_transform is not None:
             pitch = pitch_transform(pitch, mask.sum(axis=1), mean, std)
-        # The conditioning convolutions must see zeros past the end, as in a batch of one.
-        pitch = pitch * jnp.swapaxes(valid, 1, 2)
-        cond = pitch if pitch_tgt is None else pitch_tgt.astype(dt) * jnp.swapaxes(valid, 1, 2)
+        # The conditioning convolutions must see zeros past the end, as in a batch of one
+        # (`where`, not a product: a user transform may put inf/NaN into the padding).
+        pitch = jnp.where(valid_b[:, None, :], pitch, 0)
+        cond = pitch if pitch_tgt is None else jnp.where(valid_b[:, None, :], pitch_tgt.astype(dt), 0)
         enc = enc + self.pitch_emb(jnp.swapaxes(cond, 1, 2))
 
         energy = None
-        if self.config.energy_conditioning:
+        if c.energy_conditioning:
             energy = self.energy_predictor(enc, mask, valid, deterministic)[..., 0]
-            cond = energy if energy_tgt is None else energy_tgt.astype(dt) * valid[..., 0]
+            cond = energy if energy_tgt is None else jnp.where(valid_b, energy_tgt.astype(dt), 0)
             enc = enc + self.energy_emb(cond[..., None])
 
         durs = dur_pred if dur_tgt is None else dur_tgt.astype(jnp.float32) * valid_b
@@ -522,7 +523,7 @@ def check_ids(config: FastPitchConfig, ids: Any, lengths: Any = None) -> tuple[n
         raise InputError("ids is an empty batch (shape (0, N)); pass at least one text")
     if lengths is None:
         nonpad = arr != config.padding_idx
-        lens = np.where(nonpad.any(axis=1), n - np.argmax(nonpad[:, ::-1], axis=1), 0)
+        lens = np.where(nonpad.any(axis=1), n - np.argmax(nonpad[:, ::-1], axis=1), 0) if n else np.zeros(b, int)
     else:
         lens = np.asarray(lengths)
         if lens.shape != (b,) or (lens.size and not np.issubdtype(lens.dtype, np.integer)):
@@ -613,7 +614,7 @@ class FastPitch:
         self.config = config
         self.dtype = dtype
         self.params = jax.tree.map(jnp.asarray, params)
-        self.encode, self.decode = compiled_stages(config, dtype)
+        self.encode, self.decode = compiled_stages(config, jnp.dtype(dtype))
 
     def infer(self, ids: Any, lengths: Any = None, *, pace: Any = 1.0, pitch_shift: Any = 0.0,
               pitch_amplify: Any = 1.0, pitch_flatten: Any = False, pitch_invert: Any = False,

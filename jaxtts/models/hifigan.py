@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtts.errors import ConfigError, InputError
+from jaxtts.models import denoiser
 
 LRELU_SLOPE = 0.1
 FINAL_SLOPE = 0.01  # upstream calls F.leaky_relu(x) with torch's default slope before conv_post.
@@ -306,3 +307,41 @@ def generate(params: Any, mel: jax.Array, lengths: jax.Array | None = None, *, c
     params = jax.tree.map(lambda p: p.astype(dtype), params)
     mel = jnp.swapaxes(mel, 1, 2).astype(dtype)
     return Generator(config).apply({"params": params}, mel, lengths).astype(jnp.float32)
+
+
+class HiFiGAN:
+    """A loaded vocoder: config, params and compiled functions. mel (B, num_mels, T) → audio (B, T·hop).
+
+    `dtype=jnp.bfloat16` computes in bf16 (for TPU/GPU; params are cast once, audio is float32).
+    Each new (B, T) compiles once; the engine buckets shapes and calls `generate` directly.
+    """
+
+    def __init__(self, config: HiFiGANConfig, params: Any, *, dtype: Any = jnp.float32):
+        self.config = config
+        self.dtype = jnp.dtype(dtype)
+        self.params = jax.tree.map(lambda p: jnp.asarray(p, self.dtype), params)
+        self._generate = jax.jit(functools.partial(generate, config=config, dtype=self.dtype))
+        self._denoise = jax.jit(denoiser.denoise)
+        self._bias: jax.Array | None = None
+
+    @property
+    def bias_spectrum(self) -> jax.Array:
+        """The denoiser's bias: this generator's output for an all-zero mel, STFT frame 0."""
+        if self._bias is None:
+            zeros = jnp.zeros((1, self.config.num_mels, denoiser.BIAS_MEL_FRAMES), jnp.float32)
+            self._bias = denoiser.bias_spectrum(self._generate(self.params, zeros))
+        return self._bias
+
+    def __call__(self, mel: Any, denoise: float = 0.0, lengths: Any = None) -> jax.Array:
+        """Audio for `mel`; `denoise` > 0 applies NVIDIA's denoiser with that strength (scripts use 0.01).
+
+        `lengths` (B,) frames: exact per-item audio in a padded batch (see `generate`). Denoising
+        looks n_fft/2 samples ahead, so trim padded items before denoising them for exact tails.
+        """
+        mel = jnp.asarray(mel, jnp.float32)
+        if mel.ndim != 3 or mel.shape[1] != self.config.num_mels or mel.shape[2] < 1:
+            raise InputError(f"mel must be (batch, {self.config.num_mels}, frames) with frames >= 1, got {tuple(mel.shape)}")
+        audio = self._generate(self.params, mel, None if lengths is None else jnp.asarray(lengths, jnp.int32))
+        if denoise:
+            audio = self._denoise(audio, self.bias_spectrum, denoise)
+        return audio

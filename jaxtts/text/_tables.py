@@ -16,8 +16,8 @@ MONTHS = _pairs(
 )
 MONTH_NAMES = (None, *MONTHS.values())  # 1-based
 WEEKDAYS = _pairs(
-    "mon=Monday; tue=Tuesday; tues=Tuesday; wed=Wednesday; thu=Thursday; thur=Thursday; thurs=Thursday; "
-    "fri=Friday; sat=Saturday; sun=Sunday"
+    "mon=Monday; tu=Tuesday; tue=Tuesday; tues=Tuesday; wed=Wednesday; th=Thursday; thu=Thursday; "
+    "thur=Thursday; thurs=Thursday; fri=Friday; sat=Saturday; sun=Sunday"
 )
 
 # Abbreviations read the same wherever they stand (dot optional).
@@ -138,6 +138,17 @@ ROMAN_CARDINAL_NOUNS = frozenset(
     "stage level type class grade series canto psalm lesson unit figure fig table plate step round "
     "title schedule tier mark mk bowl no number episode season division league formula version "
     "model page item rule clause paragraph line verse category protocol annex track apollo".split()
+)
+# Names of monarchs and popes: after them even a lone "I" or "V" is a regnal number ("David I").
+REGNAL_NAMES = frozenset(
+    "Henry Edward George William Richard James Charles Louis Elizabeth Mary Anne John Stephen Philip "
+    "Ferdinand Frederick Francis Joseph Leopold Peter Paul Pius Leo Gregory Benedict Clement Innocent "
+    "Urban Boniface Alexander Nicholas Ivan Catherine David Robert Malcolm Alfonso Carlos Juan Gustav "
+    "Gustavus Christian Olaf Harald Haakon Magnus Sigismund Rudolf Otto Wilhelm Napoleon Constantine "
+    "Justinian Theodosius Ptolemy Ramesses Amenhotep Thutmose Sixtus Julius Victor Umberto Pedro Manuel "
+    "Sancho Casimir Matthias Selim Suleiman Mehmed Murad Darius Xerxes Cyrus Antiochus Herod Edmund "
+    "Harold Canute Alfred Athelstan Kenneth Duncan Donald Macbeth Lothair Pepin Childeric Clovis "
+    "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret".split()
 )
 # Capitalised words that are not names, so a Roman numeral after them is not a regnal number.
 FUNCTION_WORDS = frozenset(

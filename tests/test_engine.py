@@ -1,0 +1,211 @@
+"""The synthesis engine: bounded compilations, streaming, batches, sharding, bad input, WAV output.
+
+Small random-weight models (seeded) keep it fast; the duration predictor's bias is set so that a
+token lasts a few frames, as with a trained model, instead of the ~0 of a fresh initialisation.
+"""
+import dataclasses
+import os
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import soundfile
+
+from jaxtts import engine
+from jaxtts.errors import InputError, TextError
+from jaxtts.models import fastpitch as fp
+from jaxtts.models import hifigan as hg
+
+BUCKETS = dict(token_buckets=(64, 128, 256), frame_buckets=(256, 512, 1024, 2048, 4096), batch_buckets=(2,))
+TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2 coffees! "
+        "Was it worth it? Nobody knows. She sells sea shells by the sea shore; the shells are real. The end.")
+
+
+def small_models(seed: int = 0) -> tuple[fp.FastPitch, hg.HiFiGAN]:
+    """FastPitch 1.1 and HiFi-GAN (hop 256) shrunk to a few thousand parameters each."""
+    narrow = dict(symbols_embedding_dim=32, in_fft_output_size=32, out_fft_output_size=32, in_fft_n_layers=1,
+                  out_fft_n_layers=1, in_fft_d_head=8, out_fft_d_head=8, in_fft_conv1d_filter_size=32,
+                  out_fft_conv1d_filter_size=32, dur_predictor_filter_size=16, pitch_predictor_filter_size=16,
+                  energy_predictor_filter_size=16)
+    fc = dataclasses.replace(fp.PUBLISHED, **narrow)
+    params = jax.tree.map(np.asarray, jax.jit(fp.init_params, static_argnums=0)(fc, jax.random.key(seed)))
+    params["duration_predictor"]["fc"]["bias"] = np.full((1,), 1.5, np.float32)  # e^1.5 - 1 ≈ 3.5 frames a token
+    params["pitch_mean"], params["pitch_std"] = np.array([214.7], np.float32), np.array([65.7], np.float32)
+    hc = hg.HiFiGANConfig((16, 16), (32, 32), 32, "2", (3,), ((1, 2),))
+    hparams = jax.jit(hg.Generator(hc).init)(jax.random.key(seed + 1), jnp.zeros((1, 8, 80)))["params"]
+    return fp.FastPitch(fc, params), hg.HiFiGAN(hc, hparams)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return small_models()
+
+
+@pytest.fixture(scope="module")
+def synth(models, tmp_path_factory):
+    return engine.Synthesizer(*models, **BUCKETS, compilation_cache=tmp_path_factory.mktemp("xla"))
+
+
+def random_text(rng: random.Random) -> str:
+    words = ["the", "a", "cat", "Dr.", "St.", "NASA", "FBI", "Henry", "VIII", "café", "naïve", "😀", "3.14", "$12.50",
+             "1/2", "22nd", "1999", "7:30", "pm", "100%", "e-mail", "x@y.com", "...", "!", "?", ",", ";", "—", "\n",
+             "\t", "\x07", "ünïcödé", "東京", "Привет", "12345678901234567890", "(", ")", '"', "'"]
+    text = ""
+    target = rng.randint(1, 400)
+    while len(text) < target:
+        text += rng.choice(words) + rng.choice([" ", " ", " ", ". ", ", ", "! ", "? ", ""])
+    return text[:target]
+
+
+def test_no_compilation_after_warmup_for_200_random_texts(synth):
+    synth.warmup()
+    compiled = synth.compile_count
+    rng = random.Random(0)
+    spoken = 0
+    for _ in range(200):
+        try:
+            audio = synth.synthesize(random_text(rng))
+        except TextError:
+            continue
+        assert audio.dtype == np.float32 and np.isfinite(audio).all()
+        spoken += 1
+    assert spoken > 150
+    assert synth.compile_count == compiled
+
+
+def test_compile_count_is_bounded_by_the_bucket_tables(synth):
+    synth.warmup()
+    b, n, t = (len(BUCKETS[k]) for k in ("batch_buckets", "token_buckets", "frame_buckets"))
+    assert synth.compile_count == b * n + b * t
+    assert synth.warmup() == 0
+
+
+def test_streamed_chunks_concatenate_to_the_one_shot_result(synth):
+    chunks = list(synth.stream(TEXT))
+    assert len(chunks) == 6  # one per sentence
+    assert np.array_equal(np.concatenate(chunks), synth.synthesize(TEXT))
+
+
+def test_first_chunk_comes_after_the_first_sentence_only(synth):
+    before = synth.stats["sentences"]
+    chunks = synth.stream(TEXT * 50)
+    next(chunks)
+    assert synth.stats["sentences"] - before == 1
+    chunks.close()
+
+
+def test_silence_separates_sentences(synth, models):
+    quiet = engine.Synthesizer(*models, **BUCKETS, silence_s=0.0, compilation_cache=False)
+    two = "Hello there. Goodbye now."
+    gap = len(synth.synthesize(two)) - len(quiet.synthesize(two))
+    assert gap == round(0.2 * engine.SAMPLE_RATE)
+
+
+def test_an_utterance_sounds_the_same_alone_and_in_a_batch(synth):
+    texts = ["Hi.", "A much longer sentence, with several clauses, that sets the buckets of the batch.", "Okay then."]
+    batch = synth.synthesize_batch(texts)
+    for text, audio in zip(texts, batch):
+        alone = synth.synthesize(text)
+        assert audio.shape == alone.shape
+        np.testing.assert_allclose(audio, alone, atol=1e-5)
+
+
+def test_controls_change_the_audio_without_recompiling(synth):
+    synth.warmup()
+    compiled = synth.compile_count
+    base = synth.synthesize("Pitch and pace.")
+    slow = synth.synthesize("Pitch and pace.", pace=0.5)
+    assert len(slow) > 1.5 * len(base)
+    assert not np.allclose(synth.synthesize("Pitch and pace.", pitch_shift=50.0), base)
+    synth.synthesize("Pitch and pace.", pitch_flatten=True, pitch_invert=True, pitch_amplify=2.0)
+    assert synth.compile_count == compiled
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "?!... ,;", "😀🎉👍", "\x00\x07\x1b"])
+def test_nothing_to_speak_is_a_text_error(synth, text):
+    with pytest.raises(TextError, match="nothing to speak"):
+        synth.synthesize(text)
+
+
+def test_control_characters_inside_text_are_ignored(synth):
+    audio = synth.synthesize("Hello\x00 wor\x07ld\x1b, bye\u200b now.")
+    assert len(audio) > 0 and np.isfinite(audio).all()
+
+
+def test_100k_characters_stream_in_bounded_steps(synth):
+    text = (TEXT + " 12345678901234567890 " + "word " * 120 + "\n\n") * 170
+    assert len(text) >= 100_000
+    before = synth.stats["sentences"]
+    total = 0
+    for i, chunk in enumerate(synth.stream(text)):
+        if i == 0:
+            assert synth.stats["sentences"] - before == 1  # nothing else was synthesized yet
+        assert np.isfinite(chunk).all()
+        total += len(chunk)
+    assert total > 60 * engine.SAMPLE_RATE
+
+
+@pytest.mark.parametrize("controls", [dict(pace=0.0), dict(pace=float("nan")), dict(speaker=3), dict(denoise=-1.0),
+                                      dict(volume=2.0)])
+def test_bad_controls_are_input_errors(synth, controls):
+    with pytest.raises(InputError):
+        synth.synthesize("Hello.", **controls)
+
+
+def test_wav_directory_has_one_file_per_speakable_line(synth, tmp_path):
+    lines = ["Hello world.", "", "This line has two sentences. Here is the second.", "?!", "Last line."]
+    result = synth.synthesize_to_dir(lines, tmp_path)
+    assert result == engine.DirResult(written=3, skipped=[2, 4])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["000001.wav", "000003.wav", "000005.wav"]
+    for name, text in [("000001.wav", lines[0]), ("000003.wav", lines[2]), ("000005.wav", lines[4])]:
+        audio, rate = soundfile.read(tmp_path / name, dtype="float32")
+        assert rate == engine.SAMPLE_RATE
+        np.testing.assert_allclose(audio, synth.synthesize(text), atol=1 / 32768 + 1e-6)
+
+
+def test_processes_split_the_lines_and_fill_one_directory(synth, tmp_path):
+    """Single-process simulation of a multi-host job: each process index takes its share of lines."""
+    lines = [f"Sentence number {i}." for i in range(1, 8)]
+    alone = synth.synthesize_to_dir(lines, tmp_path / "one")
+    shares = [synth.synthesize_to_dir(lines, tmp_path / "many", process_index=i, process_count=3) for i in range(3)]
+    assert [s.written for s in shares] == [2, 3, 2] and sum(s.written for s in shares) == alone.written
+    for path in sorted((tmp_path / "one").iterdir()):
+        assert soundfile.read(path)[0].tolist() == soundfile.read(tmp_path / "many" / path.name)[0].tolist()
+
+
+def test_compiled_programs_land_in_the_persistent_cache(synth):
+    synth.synthesize("Hello.")
+    cache = Path(jax.config.jax_compilation_cache_dir)
+    assert any(cache.iterdir())
+
+
+SHARDED = """
+import sys, numpy as np, jax
+sys.path.insert(0, {tests!r})
+from test_engine import BUCKETS, TEXT, small_models
+from jaxtts import engine
+assert jax.local_device_count() == 4
+models = small_models()
+texts = [s + "." for s in TEXT.split(".") if s.strip()] + ["One more line, the seventh."]
+one = engine.Synthesizer(*models, **BUCKETS, devices=jax.local_devices()[:1], compilation_cache=False)
+four = engine.Synthesizer(*models, **BUCKETS, compilation_cache=False)
+assert four.batch_buckets == (4,), four.batch_buckets
+for a, b in zip(one.synthesize_batch(texts), four.synthesize_batch(texts)):
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+print("ok", len(texts))
+"""
+
+
+def test_batches_sharded_over_four_devices_equal_one_device():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    script = SHARDED.format(tests=str(Path(__file__).parent))
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ["ok", "7"]

@@ -1,0 +1,319 @@
+"""HiFi-GAN vocoder: NVIDIA/jik876 parity, every checkpoint layout, bad input, model behaviour."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+
+import jaxtts
+from converters import convert
+from converters.hifigan import from_checkpoint, from_state_dict, rename_table, to_state_dict
+from converters.load import load_torch
+from jaxtts.errors import CheckpointError, ConfigError, InputError
+from jaxtts.models import denoiser
+from jaxtts.models.hifigan import PUBLISHED, Generator, HiFiGAN, HiFiGANConfig, generate
+
+from checkpoints import hifigan_state_dict, reference_hifigan, write_jik876_hifigan, write_nvidia_hifigan
+
+TOL = 1e-4
+# Small but complete: both stage kinds, 2 kernels per stage (so nothing may assume 3), odd order.
+SMALL = HiFiGANConfig((4, 2, 2), (8, 4, 4), 16, "1", (7, 3), ((1, 3, 5), (1, 2, 3)))
+SMALL_V3 = HiFiGANConfig((4, 4), (8, 8), 8, 2, (3, 5, 7), ((1, 2), (2, 6), (3, 12)))
+
+
+def max_err(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+
+
+def random_mel(frames: int, batch: int = 1, seed: int = 0) -> np.ndarray:
+    """Log-mel-like input (natural-log magnitudes sit around -11 .. 2)."""
+    return np.random.default_rng(seed).normal(-5.0, 2.0, (batch, 80, frames)).astype(np.float32)
+
+
+def reference_audio(model: torch.nn.Module, mel: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return model(torch.from_numpy(mel))[:, 0].numpy()
+
+
+# ----------------------------------------------------------------------------------------------
+# Config
+# ----------------------------------------------------------------------------------------------
+
+def test_config_reads_checkpoint_dicts_and_round_trips():
+    d = {"resblock": 1, "upsample_rates": [8, 8, 2, 2], "upsample_kernel_sizes": [16, 16, 4, 4],
+         "upsample_initial_channel": 512, "resblock_kernel_sizes": [3, 7, 11],
+         "resblock_dilation_sizes": [[1, 3, 5]] * 3, "hop_size": 256, "learning_rate": 2e-4}
+    cfg = HiFiGANConfig.from_dict(d)
+    assert cfg == PUBLISHED["v1"] and cfg.resblock == "1" and cfg.hop_length == 256
+    assert HiFiGANConfig.from_dict(cfg.to_dict()) == cfg
+    assert [PUBLISHED[v].hop_length for v in ("v1", "v2", "v3")] == [256] * 3
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"upsample_rates": None}, "missing upsample_rates"),
+    ({"hop_length": 300}, "product of upsample_rates"),
+    ({"resblock": "3"}, "resblock must be '1' or '2'"),
+    ({"upsample_kernel_sizes": [16, 16, 4]}, "equally long"),
+    ({"resblock_dilation_sizes": [[1, 3]] * 3}, "3 positive dilations"),
+    ({"resblock_kernel_sizes": [3, 6, 11]}, "odd kernels"),
+    ({"upsample_kernel_sizes": [15, 16, 4, 4]}, "kernel - rate even"),
+    ({"upsample_initial_channel": 100}, "divisible by 2**4"),
+])
+def test_config_errors_name_the_problem(change, message):
+    d = PUBLISHED["v1"].to_dict() | change
+    d = {k: v for k, v in d.items() if v is not None}
+    with pytest.raises(ConfigError, match=message.replace("*", r"\*")):
+        HiFiGANConfig.from_dict(d)
+
+
+@pytest.mark.parametrize("config", [SMALL, SMALL_V3], ids=["type1", "type2"])
+def test_receptive_field_is_exact(config):
+    """Changing frame n moves audio of frame n ± R and nothing further out."""
+    r = config.receptive_field_frames
+    frames, n = 2 * r + 8, r + 4
+    params = Generator(config).init(jax.random.key(0), jnp.zeros((1, 1, 80)))["params"]
+    mel = random_mel(frames)
+    poked = mel.copy()
+    poked[:, :, n] += 1.0
+    run = jax.jit(lambda m: generate(params, m, config=config))
+    diff = np.abs(np.asarray(run(poked) - run(mel)))[0].reshape(frames, -1).max(axis=1)
+    touched = np.flatnonzero(diff > 0)
+    assert touched.min() == n - r and touched.max() == n + r
+
+
+# ----------------------------------------------------------------------------------------------
+# Golden: outputs of NVIDIA's and jik876's own code
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def short(golden):
+    return np.load(golden / "outputs" / "short.npz")
+
+
+@pytest.mark.parametrize("file, audio", [
+    ("hifigan_small/hifigan_gen_checkpoint_10000.pt", "base__audio"),
+    ("hifigan_small/hifigan_gen_legacy_flat_nhwc.pt", "base__audio"),
+    ("hifigan_small_v3/hifigan_gen_checkpoint_10000.pt", "base__audio_hifigan_small_v3"),
+])
+def test_golden_nvidia(golden, short, file, audio):
+    vocoder = jaxtts.load_hifigan(golden / file)
+    out = vocoder(short["base__mel"][None])
+    assert out.shape == (1, short["base__mel"].shape[1] * 256) and out.dtype == jnp.float32
+    assert max_err(out[0], short[audio]) <= TOL
+
+
+def test_golden_denoiser(golden, short):
+    vocoder = jaxtts.load_hifigan(golden / "hifigan_small/hifigan_gen_checkpoint_10000.pt")
+    assert max_err(vocoder(short["base__mel"][None], denoise=0.01)[0], short["base__audio_denoised_0.01"]) <= TOL
+    # The denoiser alone, on NVIDIA's own generator output.
+    alone = denoiser.denoise(jnp.asarray(short["base__audio"][None]), vocoder.bias_spectrum, 0.01)
+    assert max_err(alone[0], short["base__audio_denoised_0.01"]) <= TOL
+
+
+def test_golden_intermediate_taps(golden, short):
+    file = golden / "hifigan_small/hifigan_gen_checkpoint_10000.pt"
+    cfg, params = from_checkpoint(load_torch(file), file)
+    mel = jnp.asarray(short["base__mel"].T[None])
+    _, taps = Generator(cfg).apply({"params": params}, mel, mutable=["intermediates"])
+    for name, (value,) in taps["intermediates"].items():
+        assert max_err(value[0].T, short[f"base__{name}"]) <= TOL, name
+
+
+@pytest.mark.parametrize("file", ["v1/g_00000000", "v2/g_00000000", "v3/g_00000000", "v1/g_00000000_legacy_serialization"])
+def test_golden_jik876(golden, file):
+    expected = np.load(golden / "jik876" / file.split("/")[0] / "outputs.npz")
+    vocoder = jaxtts.load_hifigan(golden / "jik876" / file)  # config.json found beside the file
+    assert max_err(vocoder(expected["mel"]), expected["audio"][:, 0]) <= TOL
+
+
+# ----------------------------------------------------------------------------------------------
+# Our PyTorch reference at the published sizes (random weights)
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_reference_parity_published_sizes(version):
+    cfg = PUBLISHED[version]
+    model = reference_hifigan(cfg, seed=1)
+    mel = random_mel(10, seed=2)
+    expected = reference_audio(model, mel)
+    assert expected.std() > 0.1  # a real signal, not ~0
+    vocoder = HiFiGAN(cfg, from_state_dict(model.state_dict(), cfg))
+    assert max_err(vocoder(mel), expected) <= TOL
+
+
+# ----------------------------------------------------------------------------------------------
+# Conversion: every layout, the inverse map, Orbax round trip
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_model():
+    return reference_hifigan(SMALL, seed=3)
+
+
+@pytest.fixture(scope="module")
+def small_params(small_model):
+    return from_state_dict({k: v for k, v in small_model.state_dict().items()}, SMALL)
+
+
+@pytest.mark.parametrize("weight_norm", [None, "weight_g", "parametrizations"])
+@pytest.mark.parametrize("layout", ["nested", "flat", "nhwc"])
+def test_every_layout_converts_to_the_same_params(tmp_path, small_model, small_params, weight_norm, layout):
+    sd = hifigan_state_dict(small_model, weight_norm=weight_norm, layout=layout)
+    file = write_nvidia_hifigan(tmp_path / "g.pt", sd, SMALL)
+    cfg, params = from_checkpoint(load_torch(file), file)
+    assert cfg == SMALL
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7), params, small_params)
+
+
+def test_jik876_layouts_and_config_sources(tmp_path, small_model, small_params):
+    sd = hifigan_state_dict(small_model, layout="flat")
+    ckpt = write_jik876_hifigan(tmp_path / "g_00100000", sd, SMALL)
+    cfg, params = from_checkpoint(load_torch(ckpt), ckpt)
+    assert cfg == SMALL
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (tmp_path / "config.json").rename(moved / "config.json")
+    for config in (moved / "config.json", str(moved / "config.json"), SMALL.to_dict()):
+        assert from_checkpoint(load_torch(ckpt), ckpt, config=config)[0] == SMALL
+    np.testing.assert_allclose(params["ups_0"]["kernel"], small_params["ups_0"]["kernel"], rtol=1e-6)
+
+
+def test_prefixed_bare_state_dict(tmp_path, small_model, small_params):
+    sd = {f"module.{k}": v for k, v in hifigan_state_dict(small_model).items()}
+    torch.save(sd, tmp_path / "bare.pt")
+    _, params = from_checkpoint(load_torch(tmp_path / "bare.pt"), tmp_path / "bare.pt", config=SMALL.to_dict())
+    np.testing.assert_allclose(params["conv_post"]["kernel"], small_params["conv_post"]["kernel"], rtol=1e-6)
+
+
+def test_inverse_map_is_the_table_backwards(small_model, small_params):
+    sd = to_state_dict(small_params, SMALL)
+    assert list(sd) == list(rename_table(SMALL)) == list(small_model.state_dict())
+    fresh = reference_hifigan(SMALL, seed=99)
+    fresh.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=True)
+    mel = random_mel(6)
+    assert max_err(reference_audio(fresh, mel), reference_audio(small_model, mel)) == 0.0
+
+
+def test_converted_directory_round_trip(tmp_path, small_model):
+    src = write_nvidia_hifigan(tmp_path / "hifigan_gen_checkpoint_5.pt", hifigan_state_dict(small_model), SMALL)
+    dst = convert(src, tmp_path / "converted")
+    mel = random_mel(5)
+    assert max_err(jaxtts.load_hifigan(dst)(mel), jaxtts.load_hifigan(src)(mel)) == 0.0
+    assert max_err(jaxtts.load_hifigan(dst)(mel), reference_audio(small_model, mel)) <= TOL
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad input: every failure is a CheckpointError that names the problem
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def nvidia_file(tmp_path, small_model):
+    return write_nvidia_hifigan(tmp_path / "hifigan_gen_checkpoint_5.pt", hifigan_state_dict(small_model), SMALL)
+
+
+def test_truncated_file(tmp_path, nvidia_file):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(nvidia_file.read_bytes()[: nvidia_file.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        jaxtts.load_hifigan(cut)
+
+
+def test_random_bytes(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
+        jaxtts.load_hifigan(junk)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return os.system, ("touch pwned",)
+
+
+def test_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "evil.pt"
+    torch.save({"generator": _RunsCode()}, evil)
+    with pytest.raises(CheckpointError, match="refused"):
+        jaxtts.load_hifigan(evil)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_golden_fastpitch_given_as_vocoder(golden):
+    with pytest.raises(CheckpointError, match="FastPitch|fastpitch"):
+        jaxtts.load_hifigan(golden / "fastpitch_small" / "FastPitch_checkpoint_10.pt")
+
+
+@pytest.mark.parametrize("ckpt", [
+    {"epoch": 1, "config": {}, "state_dict": {"encoder.word_emb.weight": torch.zeros(4, 2)}},
+    {"module.encoder.word_emb.weight": torch.zeros(4, 2)},
+], ids=["dle", "bare-ddp"])
+def test_fastpitch_given_as_vocoder(ckpt):
+    with pytest.raises(CheckpointError, match="is a FastPitch checkpoint, not a HiFi-GAN vocoder"):
+        from_checkpoint(ckpt, Path("FastPitch_checkpoint_1.pt"))
+
+
+def test_shape_mismatch_lists_every_problem_at_once(small_model):
+    sd = hifigan_state_dict(small_model)
+    del sd["conv_post.bias"]
+    sd["resblocks.9.0.convs1.0.bias"] = torch.zeros(3)
+    wider = dataclasses.replace(SMALL, upsample_initial_channel=32)
+    with pytest.raises(CheckpointError) as e:
+        from_checkpoint({"generator": sd, "config": wider.to_dict()}, Path("g.pt"))
+    msg = str(e.value)
+    assert "missing (1): conv_post/bias" in msg
+    assert "unexpected (1): resblocks.9.0.convs1.0.bias" in msg
+    assert "wrong shape" in msg and "conv_pre/kernel: checkpoint (7, 80, 16) vs model (7, 80, 32)" in msg
+
+
+def test_missing_jik876_config_says_how_to_fix(tmp_path, small_model):
+    ckpt = write_jik876_hifigan(tmp_path / "g_00000001", hifigan_state_dict(small_model, layout="flat"), SMALL,
+                                config_json=False)
+    with pytest.raises(CheckpointError, match="config.json beside the checkpoint or pass it explicitly"):
+        jaxtts.load_hifigan(ckpt)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        jaxtts.load_hifigan(ckpt, config=tmp_path / "nope.json")
+
+
+def test_bad_mel_shape_is_an_input_error(small_params):
+    vocoder = HiFiGAN(SMALL, small_params)
+    for bad in (np.zeros((80, 5)), np.zeros((1, 64, 5)), np.zeros((1, 80, 0))):
+        with pytest.raises(InputError, match=r"\(batch, 80, frames\)"):
+            vocoder(bad)
+
+
+# ----------------------------------------------------------------------------------------------
+# Model behaviour
+# ----------------------------------------------------------------------------------------------
+
+def test_padded_batch_with_lengths_equals_each_item_alone(small_params):
+    vocoder = HiFiGAN(SMALL, small_params)
+    hop, lengths = SMALL.hop_length, [7, 12, 3]
+    mel = random_mel(16, batch=3, seed=5)  # padding frames hold garbage on purpose
+    batch = np.asarray(vocoder(mel, lengths=lengths))
+    assert batch.shape == (3, 16 * hop)
+    for i, n in enumerate(lengths):
+        alone = np.asarray(vocoder(mel[i : i + 1, :, :n]))[0]
+        assert alone.shape == (n * hop,)
+        assert max_err(batch[i, : n * hop], alone) <= 1e-6
+
+
+def test_generate_is_jittable_with_static_config(small_params):
+    mel = random_mel(4)
+    run = jax.jit(generate, static_argnames=("config", "dtype"))
+    out = run(small_params, mel, config=SMALL)
+    assert out.shape == (1, 4 * SMALL.hop_length) and out.dtype == jnp.float32
+
+
+def test_bfloat16_path_is_close(small_model, small_params):
+    mel = random_mel(8)
+    out = HiFiGAN(SMALL, small_params, dtype=jnp.bfloat16)(mel)
+    expected = reference_audio(small_model, mel)
+    assert out.dtype == jnp.float32
+    assert np.linalg.norm(np.asarray(out) - expected) <= 0.05 * np.linalg.norm(expected)
