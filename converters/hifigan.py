@@ -45,12 +45,9 @@ def rename_table(config: HiFiGANConfig) -> dict[str, tuple[tuple[str, ...], str]
     for i in range(len(config.upsample_rates)):
         for j, dilations in enumerate(config.resblock_dilation_sizes):
             block = (f"resblocks_{i}_{j}",)
-            for n in range(len(dilations)):
-                if config.resblock == "1":
-                    conv(f"resblocks.{i}.{j}.convs1.{n}", (*block, f"convs1_{n}"))
-                    conv(f"resblocks.{i}.{j}.convs2.{n}", (*block, f"convs2_{n}"))
-                else:
-                    conv(f"resblocks.{i}.{j}.convs.{n}", (*block, f"convs_{n}"))
+            for convs in ("convs1", "convs2") if config.resblock == "1" else ("convs",):
+                for n in range(len(dilations)):
+                    conv(f"resblocks.{i}.{j}.{convs}.{n}", (*block, f"{convs}_{n}"))
     conv("conv_post", ("conv_post",))
     return table
 
@@ -122,7 +119,7 @@ def _foreign(ckpt: Mapping[str, Any], path: Path) -> str | None:
     if keys & {"mpd", "msd"}:
         return (f"{path} is a HiFi-GAN discriminator/optimizer checkpoint; the vocoder is the generator file "
                 "(hifigan_gen_checkpoint_*.pt or g_XXXXXXXX)")
-    if "generator" not in keys and not any(k.startswith("conv_pre.") for k in keys):
+    if "generator" not in keys and not any(k.removeprefix("module.").startswith("conv_pre.") for k in keys):
         shown = ", ".join(sorted(keys)[:8])
         return f"{path} holds no HiFi-GAN generator (top-level keys: {shown}); expected {{'generator': state_dict, ...}}"
     return None

@@ -33,12 +33,12 @@ def normalize(parser: argparse.ArgumentParser) -> Handler:
             return " ".join(map(str, text.to_ids(line)))
 
         convert = ids if args.ids else text.to_phonemes if args.phonemes else text.normalize
-        if not args.stdin:
-            if args.text is None:
-                parser.error("give TEXT or --stdin")
-            print(convert(args.text))
-            return 0
-        return _filter_lines(convert)
+        if args.stdin == (args.text is not None):
+            parser.error("give either TEXT or --stdin")
+        if args.stdin:
+            return _filter_lines(convert)
+        print(convert(args.text))
+        return 0
 
     return run
 
@@ -61,10 +61,14 @@ def _filter_lines(convert: Callable[[str], str]) -> int:
             out = convert(line.removesuffix("\n").removesuffix("\r"))
         except JaxTTSError as e:
             out, failed = "", failed + 1
-            print(f"jaxtts: line {number}: {e}", file=sys.stderr)
+            print(f"jaxtts: line {number}: {_one_line(e)}", file=sys.stderr)
         sys.stdout.write(out + "\n")
         sys.stdout.flush()
     return 2 if failed else 0
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except JaxTTSError as e:
-        print(f"jaxtts: error: {e}", file=sys.stderr)
+        print(f"jaxtts: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

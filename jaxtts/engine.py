@@ -47,6 +47,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxtts import text as frontend
 from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
+from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 from jaxtts.text.symbols import SYMBOLS, SPACE_ID
@@ -63,9 +64,10 @@ def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
     return (*sizes, hi)
 
 
-TOKEN_BUCKETS = geometric_buckets(16, 512, 2)  # 16, 24, 32, 48, ... 512: encode is cheap, keep it coarse
-FRAME_BUCKETS = geometric_buckets(64, 4096, 4)  # 64, 80, 96, 112, 128, 160, ... 4096 (47 s of audio)
-BATCH_BUCKETS = (1, 2, 4, 8, 16)
+TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
+FRAME_BUCKETS = geometric_buckets(64, 4096, 8)  # 64, 72, 80, ... 4096 (47 s of audio): at most 12.5 % padding
+# A CPU is as busy with one sentence as with eight, so batching there would only add padding.
+BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,13 +124,20 @@ def _encode(fp_params: Any, ids: jax.Array, lengths: jax.Array, controls: jax.Ar
     return jnp.pad(e.enc, ((0, 0), (0, pad), (0, 0))), jnp.pad(e.reps, ((0, 0), (0, pad))), e.mel_lens
 
 
-def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, controls: jax.Array, *,
-            fp_config: fp.FastPitchConfig, hg_config: hg.HiFiGANConfig, fp_dtype: Any, hg_dtype: Any, n_frames: int,
-            denoiser: Callable[[jax.Array, jax.Array], jax.Array] | None) -> jax.Array:
-    """FastPitch decode into `n_frames` + HiFi-GAN (+ denoiser): audio (B, n_frames·hop)."""
+def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, controls: jax.Array,
+            bias: jax.Array | None = None, *, fp_config: fp.FastPitchConfig, hg_config: hg.HiFiGANConfig,
+            fp_dtype: Any, hg_dtype: Any, n_frames: int) -> jax.Array:
+    """FastPitch decode into `n_frames` + HiFi-GAN (+ the denoiser, given its bias): (B, n_frames·hop)."""
     mel, mel_lens = fp.decode(fp_params, enc, reps, n_frames, config=fp_config, dtype=fp_dtype)
     audio = hg.generate(hg_params, mel, mel_lens, config=hg_config, dtype=hg_dtype)
-    return audio if denoiser is None else denoiser(audio, controls[7])
+    if bias is None:
+        return audio
+    # Every item is followed by zeros, however full its bucket: the denoiser's STFT then sees the
+    # same tail in any batch (NVIDIA's, run on one exact-length item, reflects its last 512 samples).
+    n = audio.shape[1]
+    audio = jnp.where(jnp.arange(n)[None, :] < mel_lens[:, None] * hg_config.hop_length, audio, 0.0)
+    audio = jnp.pad(audio, ((0, 0), (0, denoiser.N_FFT)))
+    return denoiser.denoise(audio, bias, controls[7])[:, :n]
 
 
 class _Group(NamedTuple):
@@ -160,7 +169,8 @@ class Synthesizer:
 
     token_buckets, frame_buckets, batch_buckets: the static shapes; the number of programs is at
     most |batch|·|token| encodes + |batch|·|frame| renders (per pitch transform / denoise on-off).
-    An utterance longer than the largest frame bucket gets a multiple of it.
+    An utterance longer than the largest frame bucket gets a multiple of it. Batch buckets default
+    to 1 on CPUs (no gain from batching, only padding) and up to 32 on accelerators.
     denoise: default denoiser strength. dtype: compute dtype for both models (default: each
     model's own; jnp.bfloat16 for speed on TPU/GPU). silence_s: pause between sentences.
     devices: where batches are sharded (default: all local devices).
@@ -169,7 +179,7 @@ class Synthesizer:
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
-                 frame_buckets: Sequence[int] = FRAME_BUCKETS, batch_buckets: Sequence[int] = BATCH_BUCKETS,
+                 frame_buckets: Sequence[int] = FRAME_BUCKETS, batch_buckets: Sequence[int] | None = None,
                  denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
@@ -178,6 +188,9 @@ class Synthesizer:
                               f"published english_basic table of {len(SYMBOLS)}")
         if fc.n_mel_channels != hc.num_mels:
             raise ConfigError(f"FastPitch makes {fc.n_mel_channels}-band mels but HiFi-GAN takes {hc.num_mels}")
+        devices = list(devices or jax.local_devices())
+        if batch_buckets is None:
+            batch_buckets = BATCH_BUCKETS["cpu" if devices[0].platform == "cpu" else "accelerator"]
         for name, sizes in (("token_buckets", token_buckets), ("frame_buckets", frame_buckets), ("batch_buckets", batch_buckets)):
             if not sizes or any(int(s) < 1 for s in sizes):
                 raise InputError(f"{name} must be positive sizes, got {list(sizes)}")
@@ -190,17 +203,16 @@ class Synthesizer:
         self.fp_dtype = dtype or fastpitch.dtype
         self.hg_dtype = dtype or hifigan.dtype
 
-        devices = list(devices or jax.local_devices())
         self.mesh = Mesh(np.array(devices), ("batch",))
         self._batched = NamedSharding(self.mesh, PartitionSpec("batch"))
         self._replicated = NamedSharding(self.mesh, PartitionSpec())
-        n = len(devices)
         self.token_buckets = tuple(sorted({int(s) for s in token_buckets}))
         self.frame_buckets = tuple(sorted({int(s) for s in frame_buckets}))
-        self.batch_buckets = tuple(sorted({-(-int(s) // n) * n for s in batch_buckets}))
+        self.batch_buckets = tuple(sorted({-(-int(s) // len(devices)) * len(devices) for s in batch_buckets}))
         self._fp_params = jax.device_put(fastpitch.params, self._replicated)
         self._hg_params = jax.device_put(hifigan.params, self._replicated)
         self._programs: dict[tuple, Any] = {}
+        self._bias_spectrum: jax.Array | None = None
         self.stats = collections.Counter()
         if compilation_cache:
             enable_compilation_cache(None if compilation_cache is True else compilation_cache)
@@ -404,7 +416,8 @@ class Synthesizer:
             self._fp_params, jax.device_put(group.ids, self._batched), jax.device_put(group.lengths, self._batched), controls)
         frames = np.asarray(frames)[: len(group.keys)]  # waits for encode only
         t = _bucket(int(frames.max()), self.frame_buckets)
-        audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps, controls)
+        bias = (self._bias(),) if c.denoise > 0 else ()
+        audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps, controls, *bias)
         self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t)
         return _Launched(group.keys, frames, audio)
 
@@ -431,14 +444,14 @@ class Synthesizer:
     def _render_program(self, b: int, t: int, denoise: bool) -> Any:
         def build() -> Any:
             f = functools.partial(_render, fp_config=self.fastpitch.config, hg_config=self.hifigan.config,
-                                  fp_dtype=self.fp_dtype, hg_dtype=self.hg_dtype, n_frames=t,
-                                  denoiser=self._denoiser() if denoise else None)
+                                  fp_dtype=self.fp_dtype, hg_dtype=self.hg_dtype, n_frames=t)
             n, d = self.token_buckets[-1], self.fastpitch.config.symbols_embedding_dim
             enc = jax.ShapeDtypeStruct((b, n, d), self.fp_dtype, sharding=self._batched)
             reps = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
             controls = jax.ShapeDtypeStruct((8,), jnp.float32, sharding=self._replicated)
+            bias = (self._bias(),) if denoise else ()
             return jax.jit(f, out_shardings=self._batched).lower(
-                self._fp_params, self._hg_params, enc, reps, controls).compile()
+                self._fp_params, self._hg_params, enc, reps, controls, *bias).compile()
 
         return self._program(("render", b, t, denoise), build)
 
@@ -447,8 +460,11 @@ class Synthesizer:
             self._programs[key] = build()
         return self._programs[key]
 
-    def _denoiser(self) -> Callable[[jax.Array, jax.Array], jax.Array]:
-        raise NotImplementedError
+    def _bias(self) -> jax.Array:
+        """The denoiser's bias spectrum, replicated (computed on first use)."""
+        if self._bias_spectrum is None:
+            self._bias_spectrum = jax.device_put(self.hifigan.bias_spectrum, self._replicated)
+        return self._bias_spectrum
 
 
 def _join(parts: list[np.ndarray], silence: np.ndarray) -> np.ndarray:

@@ -69,6 +69,11 @@ def _pad_last(t: torch.Tensor, n: int) -> torch.Tensor:
     return torch.nn.functional.pad(t, (0, n - t.shape[-1]))
 
 
+def _zeros(shapes: Any) -> Any:
+    """Placeholder weights for NVIDIA's construct-then-load pattern: nothing to initialise or compile."""
+    return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+
+
 class _JaxModule(torch.nn.Module):
     """A torch module over a JAX model (`self.model`), with NVIDIA's state_dict.
 
@@ -97,7 +102,7 @@ class _JaxModule(torch.nn.Module):
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for key, value in self._to_state_dict().items():
-            destination[prefix + key] = torch.from_numpy(value)
+            destination[prefix + key] = torch.tensor(value)
 
     def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, local_metadata: dict, strict: bool,
                               missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
@@ -120,10 +125,10 @@ class FastPitch(_JaxModule):
     """NVIDIA's FastPitch: `infer` (also `forward`, as inference.py sets it), NVIDIA's state_dict."""
 
     def __init__(self, **config: Any) -> None:
-        """NVIDIA's constructor, `FastPitch(**ckpt['config'])`: random weights until `load_state_dict`."""
+        """NVIDIA's constructor, `FastPitch(**ckpt['config'])`: zero weights until `load_state_dict`."""
         super().__init__()
         cfg = jax_fastpitch.FastPitchConfig.from_dict(config)
-        self.model = jax_fastpitch.FastPitch(cfg, jax_fastpitch.init_params(cfg))
+        self.model = jax_fastpitch.FastPitch(cfg, _zeros(jax_fastpitch.param_shapes(cfg)))
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, ema: bool = False, dtype: Any = None) -> "FastPitch":
@@ -181,11 +186,10 @@ class HiFiGAN(_JaxModule):
     """NVIDIA's HiFi-GAN generator: mel (B, n_mel, T) → audio (B, 1, T·hop); NVIDIA's state_dict."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        """NVIDIA's constructor, `Generator(ckpt['config'])`: random weights until `load_state_dict`."""
+        """NVIDIA's constructor, `Generator(ckpt['config'])`: zero weights until `load_state_dict`."""
         super().__init__()
         cfg = jax_hifigan.HiFiGANConfig.from_dict(config)
-        mel = jnp.zeros((1, 1, cfg.num_mels), jnp.float32)
-        self.model = jax_hifigan.HiFiGAN(cfg, jax_hifigan.Generator(cfg).init(jax.random.key(0), mel)["params"])
+        self.model = jax_hifigan.HiFiGAN(cfg, _zeros(hg_converter.param_shapes(cfg)))
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: str | Path | None = None, dtype: Any = None) -> "HiFiGAN":
@@ -193,7 +197,13 @@ class HiFiGAN(_JaxModule):
         return cls.wrap(jaxtts.load_hifigan(path, config=config, dtype=dtype))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        return to_torch(self.model(to_jax(mel.float())), mel.device).unsqueeze(1)
+        """Audio of the whole mel of every item, exactly; frames run padded to FastPitch's frame
+        buckets (masked, so the padding changes nothing) to compile once per bucket, not per length."""
+        b, _, t = mel.shape
+        bucket = jax_fastpitch.bucket_length(t, jax_fastpitch.FastPitch.FRAME_STEP)
+        x = jnp.pad(to_jax(mel.float()), ((0, 0), (0, 0), (0, bucket - t)))
+        audio = self.model(x, lengths=np.full(b, t, np.int32))[:, : t * self.model.config.hop_length]
+        return to_torch(audio, mel.device).unsqueeze(1)
 
     def remove_weight_norm(self) -> None:
         """NVIDIA's loader calls this; the weights are already folded."""
@@ -224,8 +234,8 @@ class Denoiser(torch.nn.Module):
         if (filter_length, n_overlap, win_length, mode) != (1024, 4, 1024, "zeros"):
             raise JaxTTSError("Denoiser supports NVIDIA's defaults only: filter_length=win_length=1024, "
                               "n_overlap=4, mode='zeros'")
-        self.hifigan = hifigan
+        self.bias = hifigan.model.bias_spectrum  # as NVIDIA's: fixed when the denoiser is built
 
     def forward(self, audio: torch.Tensor, strength: float = 0.1) -> torch.Tensor:
         x = to_jax(audio.float().reshape(audio.shape[0], -1))
-        return to_torch(_denoise(x, self.hifigan.model.bias_spectrum, strength), audio.device).unsqueeze(1)
+        return to_torch(_denoise(x, self.bias, strength), audio.device).unsqueeze(1)

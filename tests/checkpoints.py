@@ -90,7 +90,7 @@ def write_nvidia_hifigan(path: Path, state_dict: dict, config: HiFiGANConfig) ->
     """`hifigan_gen_checkpoint_<epoch>.pt` as DeepLearningExamples' Checkpointer saves it."""
     torch.save({
         "generator": state_dict, "gen_ema": None, "config": nvidia_hifigan_config(config),
-        "train_setup": dict(HIFIGAN_TRAIN_SETUP),
+        "train_setup": HIFIGAN_TRAIN_SETUP | {"hop_length": config.hop_length, "num_mels": config.num_mels},
         "train_state": {"epoch": 10000, "iters_all": 820000},
     }, path)
     return path

@@ -52,3 +52,4 @@ def test_usage_errors_exit_2():
     assert jaxtts("normalize").returncode == 2
     assert jaxtts().returncode == 2
     assert jaxtts("normalize", "--ids", "--phonemes", "x").returncode == 2
+    assert jaxtts("normalize", "--stdin", "x", stdin="y\n").returncode == 2

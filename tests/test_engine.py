@@ -19,6 +19,7 @@ import soundfile
 
 from jaxtts import engine
 from jaxtts.errors import InputError, TextError
+from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 
@@ -28,7 +29,8 @@ TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2
 
 
 def small_models(seed: int = 0) -> tuple[fp.FastPitch, hg.HiFiGAN]:
-    """FastPitch 1.1 and HiFi-GAN (hop 256) shrunk to a few thousand parameters each."""
+    """FastPitch 1.1 and HiFi-GAN shrunk to a few thousand parameters each (hop 16, not 256: the
+    engine reads the hop from the config, and the tests make hours of audio)."""
     narrow = dict(symbols_embedding_dim=32, in_fft_output_size=32, out_fft_output_size=32, in_fft_n_layers=1,
                   out_fft_n_layers=1, in_fft_d_head=8, out_fft_d_head=8, in_fft_conv1d_filter_size=32,
                   out_fft_conv1d_filter_size=32, dur_predictor_filter_size=16, pitch_predictor_filter_size=16,
@@ -37,7 +39,7 @@ def small_models(seed: int = 0) -> tuple[fp.FastPitch, hg.HiFiGAN]:
     params = jax.tree.map(np.asarray, jax.jit(fp.init_params, static_argnums=0)(fc, jax.random.key(seed)))
     params["duration_predictor"]["fc"]["bias"] = np.full((1,), 1.5, np.float32)  # e^1.5 - 1 ≈ 3.5 frames a token
     params["pitch_mean"], params["pitch_std"] = np.array([214.7], np.float32), np.array([65.7], np.float32)
-    hc = hg.HiFiGANConfig((16, 16), (32, 32), 32, "2", (3,), ((1, 2),))
+    hc = hg.HiFiGANConfig((4, 4), (8, 8), 16, "2", (3,), ((1, 2),))
     hparams = jax.jit(hg.Generator(hc).init)(jax.random.key(seed + 1), jnp.zeros((1, 8, 80)))["params"]
     return fp.FastPitch(fc, params), hg.HiFiGAN(hc, hparams)
 
@@ -209,3 +211,21 @@ def test_batches_sharded_over_four_devices_equal_one_device():
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["ok", "7"]
+
+
+def test_denoise_is_nvidias_except_for_the_tail_and_batch_invariant(models):
+    synth = engine.Synthesizer(*models, **BUCKETS, compilation_cache=False)
+    text = "Denoise this sentence, please."
+    plain, clean = synth.synthesize(text), synth.synthesize(text, denoise=0.05)
+    assert clean.shape == plain.shape and not np.allclose(clean, plain)
+    nvidia = np.asarray(denoiser.denoise(plain[None], models[1].bias_spectrum, 0.05))[0]
+    np.testing.assert_allclose(clean[: -denoiser.N_FFT // 2], nvidia[: -denoiser.N_FFT // 2], atol=1e-5)
+    batch = synth.synthesize_batch([text, "A far longer neighbour that widens the frame bucket of the batch."], denoise=0.05)
+    np.testing.assert_allclose(batch[0], clean, atol=1e-5)
+
+
+def test_a_pitch_transform_function_is_applied(models):
+    synth = engine.Synthesizer(*models, **BUCKETS, compilation_cache=False)
+    text = "Raise my voice."
+    shifted = synth.synthesize(text, pitch_shift=40.0)
+    assert np.allclose(synth.synthesize(text, pitch_transform=lambda p, n, mean, std: p + 40.0 / std), shifted, atol=1e-6)

@@ -12,8 +12,8 @@ from jaxtts.text import SYMBOLS, g2p, to_ids
 SPACE = SYMBOLS.index(" ")
 
 unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=200)  # all but lone surrogates
-pieces = [*"aAzZ .,;:!?'\"-()[]$%&@#/0123456789\n\t", "é", "ß", "😀", "\u0301", "\u202e", "שלום", "Ⅻ", "the", "FBI"]
-textlike = st.lists(st.sampled_from(pieces), max_size=100).map("".join)  # dense in the normalizer's special cases
+pieces = [*"aAzZ .,;:!?'\"-()[]$%&@#/0123456789\n\t", "é", "ß", "😀", "\u0301", "\u202e", "שלום", "Ⅻ", "the"]
+textlike = st.lists(st.sampled_from([*pieces, "FBI"]), max_size=100).map("".join)  # dense in special cases
 
 
 def check(text: str) -> None:
@@ -45,25 +45,10 @@ def test_g2p_accepts_any_string(text):
     assert all(0 < i < len(SYMBOLS) for i in g2p.encode(text))
 
 
-@pytest.mark.parametrize(
-    "unit",
-    [
-        "The quick brown fox, 12 jumps; over 3.5 lazy dogs! ",
-        "a",
-        "A",
-        "1",
-        "1,",
-        "'",
-        "-",
-        ". ",
-        "$1.",
-        "😀",
-        "\u0301",
-        "F.B.I. ",
-        "xq'",
-        "a-",
-    ],
-)
+PROSE = "The quick brown fox, 12 jumps; over 3.5 lazy dogs! "
+
+
+@pytest.mark.parametrize("unit", [PROSE, "a", "1", "1,", "-", ". ", "$1.", "😀", "\u0301", "F.B.I. ", "a-"])
 def test_a_megabyte_of_adversarial_text_takes_under_two_seconds(unit):
     text = unit * (1_000_000 // len(unit))
     start = time.process_time()

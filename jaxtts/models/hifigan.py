@@ -329,7 +329,7 @@ class HiFiGAN:
         """The denoiser's bias: this generator's output for an all-zero mel, STFT frame 0."""
         if self._bias is None:
             zeros = jnp.zeros((1, self.config.num_mels, denoiser.BIAS_MEL_FRAMES), jnp.float32)
-            self._bias = denoiser.bias_spectrum(self._generate(self.params, zeros))
+            self._bias = jax.jit(denoiser.bias_spectrum)(self._generate(self.params, zeros))
         return self._bias
 
     def __call__(self, mel: Any, denoise: float = 0.0, lengths: Any = None) -> jax.Array:

@@ -65,58 +65,109 @@ __all__ = ["normalize"]
 # --------------------------------------------------------------------------------------------
 # The master regex. Alternatives are tried in this order at each position; the leftmost match wins.
 
-_MONTH = (
-    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![A-Za-z])"
+_MONTH_WORDS = (
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept september "
+    "oct october nov november dec december".split()
 )
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?!\d)"
 _ORD = r"(?i:st|nd|rd|th)"
 _END = r"(?![\w]|[.,]\d)"  # a number really ends here
-_STREET_ABBR = sorted((k for k, v in STREET_TYPES.items() if k != v), key=len, reverse=True)
-_ABBR_OPTIONAL_DOT = sorted(
-    {*ALWAYS, *BEFORE_NUMBER, *TITLE_OR_PLACE, *TITLE_ONLY, *_STREET_ABBR}, key=len, reverse=True
-)
-_ABBR_DOT = sorted(set(WITH_DOT) - set(_ABBR_OPTIONAL_DOT), key=len, reverse=True)
+_STREET_ABBR = [k for k, v in STREET_TYPES.items() if k != v]
+_ABBR_OPTIONAL_DOT = sorted({*ALWAYS, *BEFORE_NUMBER, *TITLE_OR_PLACE, *TITLE_ONLY, *_STREET_ABBR})
+_ABBR_DOT = sorted(set(WITH_DOT) - set(_ABBR_OPTIONAL_DOT))
 _SYMBOL_CHARS = re.escape("&@%=#*<>^~|\\_+/" + KEPT)
 
 
 def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in words)
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_MASTER = re.compile(
-    "|".join(
-        [
-            r"(?P<url>(?<![\w@/.-])(?i:(?:https?|ftp|file)://|www\.)[^\s\"<>]+)",
-            r"(?P<email>(?<![\w.+&-])\.?\w[\w.+&-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[^\s\"<>]*)?)",
-            r"(?P<domain>(?<![\w.@/&+-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.[a-z]{2,}(?![\w@])(?:/[^\s\"<>]*)?)",
-            r"(?P<phone>(?<![\w+.-])(?:\+\d{1,3}\s?-?\s?)?(?:\(\d{3}\)\s?-?\s?|\d{3}[-.])\d{3}[-.]\d{4}"
-            r"(?:-\d{1,4})?(?![\w]|[.-]\d)|(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)"
-            r"|(?<![\w-])1-8\d\d-[A-Z0-9]+(?:-[A-Z0-9]+)*(?![\w-]))",
-            r"(?P<ip>(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d))",
-            r"(?P<dnum>(?<![\w./-])(?:(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>1[0-2]|0?[1-9])(?P=isep)"
-            rf"(?P<id>{_DAY})|(?P<na>\d{{1,2}})(?P<nsep>[-/.])(?P<nb>\d{{1,2}})(?P=nsep)(?P<ny>\d{{4}}|\d\d)){_END}(?!/))",
-            rf"(?P<dmf>(?<![\w'-])(?P<mon>{_MONTH})\.?(?:[ -](?P<day>{_DAY})(?P<dsuf>{_ORD})?(?![\w:%]|[.,]\d)"
-            rf"(?:(?P<ycomma>,)?[ -](?P<yr>\d{{4}}){_END})?|(?P<ycomma2>,)?\s(?P<yr2>\d{{4}}){_END}))",
-            rf"(?P<ddm>(?<![\w.,'/-])(?P<day2>{_DAY})(?P<dsuf2>{_ORD})?(?P<of>\sof)?[ -](?P<mon2>{_MONTH})\.?"
-            rf"(?:(?P<ycomma3>,)?[ -](?P<yr3>\d{{4}}){_END})?)",
-            r"(?P<time>(?<![\w.:])(?P<tsign>[-+](?=\d))?(?:(?P<hh>[01]?\d|2[0-4]):(?P<mm>[0-5]\d)"
-            r"(?::(?P<ss>[0-5]\d))?(?![\d:]|[.,]\d)|(?P<hh2>[01]?\d|2[0-4])(?:[.:](?P<mm2>[0-5]\d))?"
-            r"(?=\s?[AaPp]\.?[Mm](?![A-Za-z]))))",
-            r"(?P<money>(?<![\w$£€¥₹₩₽])(?P<cc>US|AU|NZ|HK|A|C|S)?(?P<cur>[$£€¥₹₩₽])\s?(?=\.?\d))",
-            r"(?P<num>(?<![\w.])[-+]?\.?\d)",
-            r"(?P<mixed>(?<![\w'./-])[A-Za-z]+(?:[-/][A-Za-z]+)*[-/]?(?=\d)(?:[\w/-]|[.,](?=\d))*)",
-            rf"(?P<wday>(?<![\w.-])(?:Mon|Tues?|Tu|Wed|Thu(?:rs?)?|Th|Fri|Sat|Sun)\.?(?=,?\s+\(?(?:\d{{1,2}}[/.-]\d|{_MONTH})))",
-            rf"(?P<abbr>(?<![\w.-])(?:(?i:{_alternation(_ABBR_OPTIONAL_DOT)})(?![\w'])\.?"
-            rf"|(?i:{_alternation(_ABBR_DOT)})\.(?!\w)))",
-            r"(?P<caps>(?<![\w'.])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"
-            r"|[A-Z]\.(?=\s+[A-Z])|[IVX](?![\w'-])|A(?=\s+[a-z])))",
-            r"(?P<cons>(?<![\w'.-])[b-df-hj-np-tv-xz]{2,5}(?![\w'-]))",
-            rf"(?P<sym>[{_SYMBOL_CHARS}]+)",
-            r"(?P<digits>\d+)",
-        ]
+def _trie(words: list[str]) -> str:
+    """Alternation of `words` (in lower, Title and UPPER case) as a prefix tree: a failing position
+    costs one case-sensitive character test, far cheaper than an (?i:...) alternation."""
+    root: dict = {}
+    for word in {v for w in words for v in (w, w.capitalize(), w.upper())}:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return (body if len(branches) == 1 and len(body) == 1 else f"(?:{body})") + "?"
+        return body
+
+    return emit(root)
+
+
+_MONTH = rf"(?:{_trie(_MONTH_WORDS)})(?![A-Za-z])"
+
+
+# Alternatives grouped behind cheap gates (a word start, a digit or sign, a symbol): a position
+# that can start nothing fails after a handful of tests instead of trying every alternative.
+_MONEY = r"(?P<money>(?<![\w$£€¥₹₩₽])(?P<cc>US|AU|NZ|HK|A|C|S)?(?P<cur>[$£€¥₹₩₽])\s?(?=\.?\d))"
+_CODE = r"(?P<mixed>(?<![\w'./-])[A-Za-z]+(?:[-/][A-Za-z]+)*[-/]?(?=\d)(?:[\w/-]|[.,](?=\d))*)"
+_ADDRESS_LIKE = [
+    r"(?P<url>(?<![\w@/.-])(?i:(?:https?|ftp|file)://|www\.)[^\s\"<>]+)",
+    r"(?P<email>(?<![\w+&-])(?<![\w.+&-]\.)\w[\w.+&-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[^\s\"<>]*)?)",
+    r"(?P<domain>(?<![\w.@/&+-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.[a-z]{2,}(?![\w@])(?:/[^\s\"<>]*)?)",
+]
+_WORD_START = [
+    rf"(?P<dmf>(?<![\w'-])(?P<mon>{_MONTH})\.?(?:[ -](?P<day>{_DAY})(?P<dsuf>{_ORD})?(?![\w:%]|[.,]\d)"
+    rf"(?:(?P<ycomma>,)?[ -](?P<yr>\d{{4}}){_END})?|(?P<ycomma2>,)?\s(?P<yr2>\d{{4}}){_END}))",
+    rf"(?P<wday>(?<![\w.-])(?:Mon|Tues?|Tu|Wed|Thu(?:rs?)?|Th|Fri|Sat|Sun)\.?(?=,?\s+\(?(?:\d{{1,2}}[/.-]\d|{_MONTH})))",
+    rf"(?P<abbr>(?<![\w.-])(?:{_trie(_ABBR_OPTIONAL_DOT)}(?![\w'])\.?|{_trie(_ABBR_DOT)}\.(?!\w)))",
+    r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z]\.[A-Za-z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"
+    r"|[A-Z]\.(?=\s+[A-Z])|[IVX](?![\w'-])|A(?=\s+[a-z])))",
+    r"(?P<cons>(?<![\w'.-])[b-df-hj-np-tv-xz]{2,5}(?![\w'-]))",
+]
+_NUMERIC = [
+    r"(?P<phone>(?<![\w+.-])(?:\+\d{1,3}\s?-?\s?|1-)?(?:\(\d{3}\)\s?-?\s?|\d{3}[-.])\d{3}[-.]\d{4}"
+    r"(?:-\d{1,4})?(?![\w]|[.-]\d)|(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)"
+    r"|(?<![\w-])1-8\d\d-[A-Z0-9]+(?:-[A-Z0-9]+)*(?![\w-]))",
+    r"(?P<ip>(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d))",
+    r"(?P<dnum>(?<![\w./-])(?:(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>1[0-2]|0?[1-9])(?P=isep)"
+    rf"(?P<id>{_DAY})|(?P<na>\d{{1,2}})(?P<nsep>[-/.])(?P<nb>\d{{1,2}})(?P=nsep)(?P<ny>\d{{4}}|\d\d)){_END}(?!/))",
+    rf"(?P<ddm>(?<![\w.,'/-])(?P<day2>{_DAY})(?P<dsuf2>{_ORD})?(?P<of>\sof)?[ -](?P<mon2>{_MONTH})\.?"
+    rf"(?:(?P<ycomma3>,)?[ -](?P<yr3>\d{{4}}){_END})?)",
+    r"(?P<time>(?<![\w.:])(?P<tsign>[-+](?=\d))?(?:(?P<hh>[01]?\d|2[0-4]):(?P<mm>[0-5]\d)"
+    r"(?::(?P<ss>[0-5]\d))?(?![\d:]|[.,]\d)|(?P<hh2>[01]?\d|2[0-4])(?:[.:](?P<mm2>[0-5]\d))?"
+    r"(?=\s?[AaPp]\.?[Mm](?![A-Za-z]))))",
+    r"(?P<num>(?<![\w.])[-+]?\.?\d)",
+    r"(?P<digits>\d+)",
+]
+
+
+def _master(word_alternatives: list[str]) -> re.Pattern:
+    return re.compile(
+        rf"(?=[A-Z$£€¥₹₩₽]){_MONEY}"
+        rf"|(?<![A-Za-z0-9_])(?=[A-Za-z])(?:{'|'.join(word_alternatives)})"
+        rf"|(?=[\d(+.-])(?:{'|'.join(_NUMERIC)})"
+        rf"|(?P<sym>[{_SYMBOL_CHARS}]+)"
     )
-)
+
+
+# Alternatives that scan a whole word (web addresses, codes mixing letters and digits) only run on
+# text that shows their hint, so ordinary prose never pays for them.
+_MASTER_FULL = _master(_ADDRESS_LIKE + _WORD_START[:2] + [_CODE] + _WORD_START[2:])  # dates before codes
+_MASTER_PLAIN = _master(_WORD_START)
+_DOMAIN_HINT = re.compile(r"\.[a-z]{2}")
+_CODE_HINT = re.compile(r"\d(?:(?<=[A-Za-z]\d)|(?<=[A-Za-z][-/]\d))")  # starts with a digit: a fast scan
+
+
+def _address_like(text: str) -> bool:
+    """Cheap over-approximation of 'text may hold a web address, e-mail or letter-digit code'."""
+    return (
+        "@" in text
+        or "://" in text
+        or "www." in text
+        or _DOMAIN_HINT.search(text) is not None
+        or _CODE_HINT.search(text) is not None
+    )
 
 # --------------------------------------------------------------------------------------------
 # Small anchored patterns the handlers use to look around a match.
@@ -1090,7 +1141,7 @@ def normalize(text: str) -> str:
     symbols and addresses in words; Unicode folded to ASCII. Returns '' when nothing is speakable."""
     if not text.isascii():
         text = fold(text)
-    search = _MASTER.search
+    search = (_MASTER_FULL if _address_like(text) else _MASTER_PLAIN).search
     m = search(text)
     if m is None:
         return _finish(text)
