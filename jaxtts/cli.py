@@ -11,9 +11,11 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import NoReturn
+from pathlib import Path
 
-from jaxtts.errors import JaxTTSError
+from jaxtts.errors import InputError, JaxTTSError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -43,9 +45,232 @@ def normalize(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def synthesize(parser: argparse.ArgumentParser) -> Handler:
+    """Speak text into a WAV file, one WAV per input line, or raw PCM on stdout."""
+    parser.add_argument("text", nargs="?", help="text to speak (default: --text-file, else stdin)")
+    parser.add_argument("--text-file", metavar="FILE", help="read the text from FILE ('-' = stdin)")
+    out = parser.add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", "--output", metavar="WAV", help="write all of the text into one WAV file")
+    out.add_argument("--output-dir", metavar="DIR", help="write one WAV per input line, DIR/000001.wav, ...")
+    out.add_argument("--raw", choices=["f32", "s16"], help="stream mono float32/int16 little-endian PCM at 22,050 Hz "
+                     "to stdout, a sentence at a time (| aplay -r 22050 -f S16_LE)")
+    parser.add_argument("--pace", type=float, default=1.0, help="speaking rate; 1.2 is 20%% faster (default 1.0)")
+    parser.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="raise (or lower) the pitch by HZ")
+    parser.add_argument("--speaker", type=int, default=0, help="speaker id of a multi-speaker model (default 0)")
+    parser.add_argument("--denoise", type=float, default=0.0, metavar="STRENGTH",
+                        help="NVIDIA's vocoder denoiser; their scripts use 0.01 (default 0: off)")
+    parser.add_argument("--bf16", action="store_true", help="compute in bfloat16 (faster on TPU/GPU)")
+    parser.add_argument("--device", choices=["cpu", "gpu", "tpu"], help="where to run (default: JAX's default device)")
+    _model_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        import jax.numpy as jnp
+        import numpy as np
+        import soundfile
+
+        from jaxtts.engine import SAMPLE_RATE, Synthesizer
+        from jaxtts.errors import TextError
+
+        lines = _input_lines(parser, args)
+        controls = {"pace": args.pace, "pitch_shift": args.pitch_shift, "speaker": args.speaker, "denoise": args.denoise}
+        if args.raw and sys.stdout.isatty():
+            raise InputError("--raw writes binary audio; pipe it somewhere (| aplay -r 22050 -f S16_LE) instead of the terminal")
+        for path in filter(None, (args.output, args.output_dir)):
+            if not Path(path).expanduser().resolve().parent.is_dir():
+                raise InputError(f"cannot write {path}: the directory {Path(path).parent} does not exist")
+        acoustic, vocoder = _load_models(args)
+        synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
+        if args.output:
+            audio = synth.synthesize("\n".join(lines), **controls)
+            soundfile.write(args.output, audio, SAMPLE_RATE, subtype="PCM_16")
+            print(f"{args.output}: {len(audio) / SAMPLE_RATE:.2f} s at {SAMPLE_RATE} Hz", file=sys.stderr)
+            return 0
+        if args.output_dir:
+            result = synth.synthesize_to_dir(lines, args.output_dir, progress=True, **controls)
+            skipped = f"; lines with nothing to speak: {', '.join(map(str, result.skipped))}" if result.skipped else ""
+            print(f"{args.output_dir}: {result.written} WAV files{skipped}", file=sys.stderr)
+            return 0
+        failed, spoken = 0, False
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                for i, chunk in enumerate(synth.stream(line, **controls)):
+                    if i == 0 and spoken:  # the pause between sentences, also between lines
+                        chunk = np.concatenate([synth.silence, chunk])
+                    pcm = _int16(chunk) if args.raw == "s16" else chunk.astype("<f4")
+                    sys.stdout.buffer.write(pcm.tobytes())
+                    sys.stdout.buffer.flush()
+                    spoken = True
+            except TextError as e:
+                failed += 1
+                print(f"jaxtts: line {number}: {_one_line(e)}", file=sys.stderr)
+        return 2 if failed else 0
+
+    return run
+
+
+def convert(parser: argparse.ArgumentParser) -> Handler:
+    """Convert a FastPitch or HiFi-GAN checkpoint (.pt, .nemo) into a jaxtts model directory."""
+    parser.add_argument("src", help="NVIDIA/jik876 .pt file, NeMo .nemo archive")
+    parser.add_argument("dst", help="directory to create (load it with jaxtts.load_fastpitch/load_hifigan)")
+    parser.add_argument("--ema", action="store_true", help="FastPitch: take the EMA weights (ema_state_dict)")
+    parser.add_argument("--config", metavar="JSON", help="jik876 HiFi-GAN: its config.json, if not beside SRC")
+    parser.add_argument("--force", action="store_true", help="replace DST if it exists")
+
+    def run(args: argparse.Namespace) -> int:
+        import converters
+        from jaxtts import checkpoint
+
+        if args.ema and args.config:
+            parser.error("--ema is for FastPitch, --config for HiFi-GAN: give one")
+        dst = Path(args.dst).expanduser()
+        if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not args.force:
+            raise InputError(f"{dst} already exists; pass --force to replace it, or choose a new DST")
+        # Each option belongs to one model: a checkpoint of the other kind is an error, not ignored.
+        options = {"expect": "fastpitch", "ema": True} if args.ema else {"expect": "hifigan", "config": args.config} if args.config else {}
+        dst = converters.convert(args.src, dst, overwrite=args.force, **options)
+        print(f"{args.src} → {dst} ({checkpoint.read_meta(dst)['model']})")
+        return 0
+
+    return run
+
+
+def download(parser: argparse.ArgumentParser) -> Handler:
+    """Download NVIDIA's published FastPitch + HiFi-GAN once and convert them for jaxtts."""
+    parser.add_argument("--dir", help="cache directory (default: $JAXTTS_CACHE, else $XDG_CACHE_HOME/jaxtts or "
+                                      "~/.cache/jaxtts)")
+
+    def run(args: argparse.Namespace) -> int:
+        from jaxtts import hub
+
+        if args.dir:
+            os.environ["JAXTTS_CACHE"] = str(Path(args.dir).expanduser().resolve())
+        for kind, path in hub.ensure_models(progress=True).items():
+            print(f"{kind}: {path}")
+        return 0
+
+    return run
+
+
+def bench(parser: argparse.ArgumentParser) -> Handler:
+    """Run every benchmark (from a source checkout): JSON + a markdown table."""
+    parser.add_argument("--quick", action="store_true", help="smoke-test sizes (CI)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (text, fastpitch, hifigan, engine)")
+    parser.add_argument("--out", metavar="DIR", help="where results.json and results.md go (default benchmarks/results)")
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib.util
+
+        script = Path(__file__).resolve().parents[1] / "benchmarks" / "run_all.py"
+        if not script.is_file():
+            raise InputError("the benchmarks live in the source checkout, not in the installed package: clone the "
+                             "jaxtts repository, `pip install -e .` it and run `jaxtts bench` there")
+        spec = importlib.util.spec_from_file_location("run_all", script)
+        run_all = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(run_all)
+        return run_all.main(["--quick"] * args.quick + ["--only", *args.only] * bool(args.only) + ["--out", args.out] * bool(args.out))
+
+    return run
+
+
+def parity(parser: argparse.ArgumentParser) -> Handler:
+    """Compare the PyTorch reference with the JAX models on your checkpoints, stage by stage."""
+    _model_arguments(parser)
+    parser.add_argument("--xla", action="store_true", help="run the reference on torch_xla's device (TPU, GPU, or "
+                                                           "PJRT_DEVICE=CPU) instead of eagerly on the CPU")
+    parser.add_argument("--text", action="append", help="a text to compare on (repeatable; default: three built-in)")
+    parser.add_argument("--speaker", type=int, default=0, help="speaker id of a multi-speaker model (default 0)")
+
+    def run(args: argparse.Namespace) -> int:
+        from jaxtts import parity as check
+
+        paths = _model_paths(args)
+        report = check.run(paths["fastpitch"], paths["hifigan"], args.text or check.TEXTS, xla=args.xla,
+                           speaker=args.speaker, ema=args.ema, hifigan_config=args.hifigan_config)
+        print(report)
+        return 0 if report.passed else 1
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "normalize": normalize,
+    "synthesize": synthesize,
+    "convert": convert,
+    "download": download,
+    "bench": bench,
+    "parity": parity,
 }
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fastpitch", metavar="PATH", help="FastPitch: .pt, .nemo or converted directory "
+                                                            "(default: NVIDIA's, from the cache; see `jaxtts download`)")
+    parser.add_argument("--hifigan", metavar="PATH", help="HiFi-GAN generator: .pt, .nemo or converted directory "
+                                                          "(default: NVIDIA's, from the cache)")
+    parser.add_argument("--ema", action="store_true", help="FastPitch: take the EMA weights of a .pt")
+    parser.add_argument("--hifigan-config", metavar="JSON", help="jik876 HiFi-GAN: its config.json, if not beside it")
+
+
+def _model_paths(args: argparse.Namespace) -> dict[str, str | Path]:
+    """--fastpitch/--hifigan, the published ones from the cache where not given (downloaded once)."""
+    paths = {"fastpitch": args.fastpitch, "hifigan": args.hifigan}
+    missing = [kind for kind, path in paths.items() if path is None]
+    if missing:
+        from jaxtts import hub
+
+        paths.update(hub.ensure_models(missing))
+    return paths
+
+
+def _load_models(args: argparse.Namespace) -> tuple:
+    import jaxtts
+
+    paths = _model_paths(args)
+    return (jaxtts.load_fastpitch(paths["fastpitch"], ema=args.ema),
+            jaxtts.load_hifigan(paths["hifigan"], config=args.hifigan_config))
+
+
+def _int16(audio: "np.ndarray") -> "np.ndarray":
+    """float [-1, 1] → little-endian int16 exactly as soundfile writes PCM_16 WAVs."""
+    import numpy as np
+
+    return np.clip(np.floor(audio * 32768.0), -32768, 32767).astype("<i2")
+
+
+def _devices(platform: str | None) -> list | None:
+    """All devices of `platform` (None: JAX's default), or advice on how to get them."""
+    if platform is None:
+        return None
+    import jax
+
+    try:
+        return jax.devices(platform)
+    except RuntimeError:
+        have = sorted({d.platform for d in jax.devices()})
+        raise InputError(f"--device {platform}: JAX finds no {platform} here (only {', '.join(have)}); install "
+                         f"{'jax[cuda12]' if platform == 'gpu' else 'jax[tpu]'} on a machine that has one, "
+                         "or use --device cpu") from None
+
+
+def _input_lines(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Iterator[str]:
+    """The input's lines: TEXT, else --text-file, else stdin (read lazily, so a pipe can feed --raw live)."""
+    if args.text is not None and args.text_file is not None:
+        parser.error("give TEXT or --text-file, not both")
+    if args.text is not None:
+        return iter(args.text.splitlines() or [""])
+    if args.text_file not in (None, "-"):
+        path = Path(args.text_file).expanduser()
+        try:
+            return iter(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError as e:
+            raise InputError(f"cannot read --text-file {path}: {e.strerror}") from None
+    if sys.stdin.isatty():
+        parser.error("give TEXT, --text-file FILE, or pipe text into stdin")
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    return (line.rstrip("\r\n") for line in sys.stdin)
 
 
 def _filter_lines(convert: Callable[[str], str]) -> int:
@@ -71,8 +296,15 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too, like every other user error (subcommands inherit this)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"jaxtts: error: {message} (see `{self.prog} --help`)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
+    parser = _Parser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, setup in COMMANDS.items():
         summary = (setup.__doc__ or "").strip().splitlines()[0]

@@ -95,6 +95,9 @@ class Controls:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
+        for name in ("pitch_flatten", "pitch_invert"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.pace <= 0:
             raise InputError(f"pace must be > 0 (1.0 = normal, 2.0 = twice as fast), got {self.pace!r}")
         if self.max_duration <= 0:
@@ -176,6 +179,8 @@ class Synthesizer:
     devices: where batches are sharded (default: all local devices).
     compilation_cache: JAX's persistent cache directory; True = `<jaxtts cache>/xla`, False =
     leave JAX's setting alone. A directory set through JAX itself always wins.
+
+    `stats` counts batches, sentences, frames and padded_frames rendered (for tests and benchmarks).
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
@@ -254,7 +259,7 @@ class Synthesizer:
 
     def synthesize_batch(self, texts: Sequence[str], **controls: Any) -> list[np.ndarray]:
         """Audio for each text, as `synthesize` gives it; sentences of all texts are sorted by length
-        into buckets and batched. Raises TextError naming the first text with nothing to speak."""
+        into buckets and batched. Raises TextError naming a text with nothing to speak."""
         c = self._controls(controls)
         texts = list(texts)
         out: list[np.ndarray | None] = [None] * len(texts)
@@ -286,7 +291,7 @@ class Synthesizer:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         mine = ((n, line) for n, line in enumerate(lines, 1) if n % count == index)
-        total = len(lines) // count if isinstance(lines, Sized) else None
+        total = len(range(index or count, len(lines) + 1, count)) if isinstance(lines, Sized) else None
         written, skipped = 0, []
         with tqdm.tqdm(total=total, unit="line", disable=not progress) as bar:
             for n, audio in self._texts(mine, c):
@@ -336,11 +341,10 @@ class Synthesizer:
             except TextError:
                 continue  # "..." between sentences, an emoji line: nothing to say here
             while len(ids) > limit:
-                cut = _last_space(ids, limit)
-                yield ids[:cut]
-                ids = ids[cut:]
-            if ids:
-                yield ids
+                space = _last_space(ids, limit)
+                yield ids[:space] if space else ids[:limit]
+                ids = ids[space + 1 :] if space else ids[limit:]
+            yield ids
 
     def _group(self, rows: list[tuple[Any, list[int]]]) -> _Group:
         b = _bucket(len(rows), self.batch_buckets)
@@ -482,12 +486,12 @@ def _bucket(size: int, buckets: Sequence[int]) -> int:
     return -(-size // buckets[-1]) * buckets[-1]
 
 
-def _last_space(ids: list[int], limit: int) -> int:
-    """Where to cut `ids` to at most `limit`: after the last space in the second half, else at limit."""
-    for i in range(limit - 1, limit // 2, -1):
+def _last_space(ids: list[int], limit: int) -> int | None:
+    """Index of the last space among ids[limit/2 : limit + 1], where a too-long sentence is cut."""
+    for i in range(limit, limit // 2, -1):
         if ids[i] == SPACE_ID:
-            return i + 1
-    return limit
+            return i
+    return None
 
 
 def _nothing_to_speak(text: str) -> str:

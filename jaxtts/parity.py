@@ -84,7 +84,7 @@ class ParityReport:
             frames = f"{t.frames[0]}" if t.frames[0] == t.frames[1] else f"{t.frames[0]}/{t.frames[1]}"
             row = f"{i + 1:>2}  {t.symbols:>7}  {f'{t.durations_equal}/{t.symbols}':>9}  {frames:>9}"
             lines.append(row + "".join(f"  {t.errors[s]:8.1e}" if s in t.errors else f"  {'-':>8}" for s in stages))
-        lines.append(f"{'max':>2}  {'':>7}  {'exact':>9}  {'':>9}" + "".join(f"  {self.tolerances[s]:8.0e}" for s in stages))
+        lines.append(f"{'tolerance':<11}  {'exact':>9}  {'':>9}" + "".join(f"  {self.tolerances[s]:8.0e}" for s in stages))
         lines += [""] + [f"{i + 1:>2}: {t.text}" for i, t in enumerate(self.texts)] + [""]
         lines += [f"FAIL: {f}" for f in self.failures] or ["PASS"]
         return "\n".join(lines)

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from converters.reference.hifigan import Generator as ReferenceHiFiGAN
 from jaxtts.models.hifigan import HiFiGANConfig
 
 # ---------------------------------------------------------------------------------------------
@@ -23,25 +21,6 @@ HIFIGAN_TRAIN_SETUP = {  # what NVIDIA's trainer stores beside the generator con
     "sampling_rate": 22050, "mel_fmin": 0.0, "mel_fmax": 8000.0, "mel_fmax_loss": None,
     "max_wav_value": 32768.0, "seed": 1234, "base_lr": 0.0003, "lr_decay": 0.9998, "epochs_all": 10000,
 }
-
-
-def reference_hifigan(config: HiFiGANConfig, seed: int = 0, gain: float = 1.0) -> ReferenceHiFiGAN:
-    """Our PyTorch generator with seeded weights that keep activations O(1) at any width.
-
-    Each weight is N(0, gain² / fan_in), biases N(0, 0.05²): unlike torch's default init the audio
-    is neither ~0 nor saturated, so parity tests compare real signals.
-    """
-    torch.manual_seed(seed)
-    model = ReferenceHiFiGAN(config).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("bias"):
-                p.normal_(0.0, 0.05)
-            elif name.startswith("ups."):  # (in, out, k): each output sees in · k / stride taps
-                p.normal_(0.0, gain / np.sqrt(p.shape[0] * p.shape[2] / config.upsample_rates[int(name.split(".")[1])]))
-            else:  # (out, in, k)
-                p.normal_(0.0, gain / np.sqrt(p.shape[1] * p.shape[2]))
-    return model
 
 
 _WEIGHT_NORM_NAMES = {

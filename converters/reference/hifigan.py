@@ -7,6 +7,8 @@ it runs eagerly and on an XLA device alike.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -78,3 +80,22 @@ class Generator(nn.Module):
             x = up(F.leaky_relu(x, LRELU_SLOPE))
             x = sum(block(x) for block in blocks) / len(blocks)
         return torch.tanh(self.conv_post(F.leaky_relu(x, FINAL_SLOPE)))
+
+
+def seeded(config: HiFiGANConfig, seed: int = 0, gain: float = 1.0) -> Generator:
+    """A generator with seeded weights that keep activations O(1) at any width, in eval mode.
+
+    Each weight is N(0, gain² / fan_in), biases N(0, 0.05²). Unlike torch's default init the audio
+    is neither ~0 nor saturated, so parity tests compare real signals and timings see no denormals.
+    """
+    torch.manual_seed(seed)
+    model = Generator(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.normal_(0.0, 0.05)
+            elif name.startswith("ups."):  # (in, out, k): each output sees in · k / stride taps
+                p.normal_(0.0, gain / math.sqrt(p.shape[0] * p.shape[2] / config.upsample_rates[int(name.split(".")[1])]))
+            else:  # (out, in, k)
+                p.normal_(0.0, gain / math.sqrt(p.shape[1] * p.shape[2]))
+    return model

@@ -37,6 +37,7 @@ from jaxtts.errors import ConfigError, InputError
 
 LAYER_NORM_EPS = 1e-5
 _TILES = [0, 0]
+_PREP = [0]
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
@@ -222,14 +223,13 @@ def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return tuple(np.array(x, dtype=np.float64) for x in (at, g, bt))
 
 
-def winograd_conv1d(x: jax.Array, kernel: jax.Array, tile: int, precision: Any = None) -> jax.Array:
+def winograd_conv1d(x: jax.Array, kernel: jax.Array, tile: int, precision: Any = None, k: int = 3) -> jax.Array:
     """torch Conv1d(padding=k // 2) on (B, T, C) with kernel (k, C, F), by Winograd F(tile, k).
 
     The k·C·F multiply-adds per output become (tile + k − 1)/tile of C·F: tile 6, k 3 does 2.25x
     fewer (the FLOPs of FastPitch's FFT blocks are almost all in these convolutions). The
     transforms are additions with small integer weights on the input side and cost O(T·C).
     """
-    k = kernel.shape[0]
     n = tile + k - 1
     at, g, bt = winograd_matrices(tile, k)
     b, t, _ = x.shape
@@ -237,7 +237,7 @@ def winograd_conv1d(x: jax.Array, kernel: jax.Array, tile: int, precision: Any =
     xp = jnp.pad(x, ((0, 0), (k // 2, tiles * tile + k - 1 - t - k // 2), (0, 0)))
     taps = [xp[:, j: j + tiles * tile: tile] for j in range(n)]  # tap j of every tile: (B, tiles, C)
     v = jnp.stack([sum(bt[a, j] * taps[j] for j in range(n) if bt[a, j]) for a in range(n)])
-    u = jnp.einsum("ak,kcf->acf", jnp.asarray(g, kernel.dtype), kernel, precision=precision)
+    u = kernel if kernel.shape[0] == n else jnp.einsum("ak,kcf->acf", jnp.asarray(g, kernel.dtype), kernel, precision=precision)
     prod = jnp.einsum("abtc,acf->abtf", v, u, precision=precision)
     y = jnp.stack([sum(at[i, a] * prod[a] for a in range(n) if at[i, a]) for i in range(tile)], axis=2)
     return y.reshape(b, tiles * tile, -1)[:, :t]
@@ -256,11 +256,11 @@ class Conv1d(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        kernel = self.param("kernel", nn.initializers.lecun_normal(), (self.kernel_size, x.shape[-1], self.features))
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (self.kernel_size + max(self.tile - 1, 0) * _PREP[0], x.shape[-1], self.features))
         bias = self.param("bias", nn.initializers.zeros, (self.features,))
         x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
         if self.tile:
-            y = winograd_conv1d(x, kernel, self.tile, _precision(self.dtype))
+            y = winograd_conv1d(x, kernel, self.tile, _precision(self.dtype), self.kernel_size)
         else:
             pad = self.kernel_size // 2
             y = jax.lax.conv_general_dilated(x, kernel, (1,), [(pad, pad)], dimension_numbers=("NWC", "WIO", "NWC"),

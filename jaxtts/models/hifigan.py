@@ -124,25 +124,18 @@ class HiFiGANConfig:
         the start), so chunked or padded vocoding must overlap or trim R frames. Computed by
         mapping each sample's dependency interval back through every layer.
         """
-        def conv(lo: int, hi: int, k: int, d: int = 1) -> tuple[int, int]:
-            r = d * (k - 1) // 2
-            return lo - r, hi + r
-
-        blocks = 0  # widest resblock's one-sided reach at a stage's own rate
-        for k, ds in zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes):
-            reach = sum(d * (k - 1) // 2 for d in ds)
-            if self.resblock == "1":
-                reach += len(ds) * (k - 1) // 2
-            blocks = max(blocks, reach)
+        reach = max(  # one-sided reach of the widest resblock, in samples at its stage's rate
+            sum(d * (k - 1) // 2 for d in ds) + (len(ds) * (k - 1) // 2 if self.resblock == "1" else 0)
+            for k, ds in zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes)
+        )
         worst = 0
-        for s in range(self.hop_length):
-            lo, hi = conv(s, s, 7)  # conv_post
+        for s in range(self.hop_length):  # each sample position in frame 0
+            lo, hi = s - 3, s + 3  # conv_post, k = 7
             for u, k in reversed(list(zip(self.upsample_rates, self.upsample_kernel_sizes))):
-                lo, hi = lo - blocks, hi + blocks
-                p = (k - u) // 2  # y[n·u + m - p] += x[n]·w[m], m in [0, k)
-                lo, hi = -((-(lo + p - k + 1)) // u), (hi + p) // u
-            lo, hi = conv(lo, hi, 7)  # conv_pre
-            worst = max(worst, -lo, hi)  # sample s lies in frame 0
+                lo, hi = lo - reach, hi + reach
+                p = (k - u) // 2  # y[n·u + m - p] += x[n]·w[m] for m in [0, k)
+                lo, hi = -(-(lo + p - k + 1) // u), (hi + p) // u
+            worst = max(worst, 3 - lo, hi + 3)  # conv_pre, k = 7
         return worst
 
 
@@ -256,11 +249,11 @@ class ResBlock2(nn.Module):
         return x
 
 
-def _frame_mask(lengths: jax.Array | None, batch: int, frames: int, rate: int, dtype: Any) -> jax.Array:
+def _valid(lengths: jax.Array | None, steps: int, rate: int, dtype: Any) -> jax.Array:
+    """(B, steps, 1) mask of the samples inside each item at `rate` samples per frame (1 without lengths)."""
     if lengths is None:
         return jnp.ones((), dtype)
-    t = jnp.arange(frames * rate)
-    return (t[None, :] < lengths[:, None] * rate).astype(dtype)[:, :, None]
+    return (jnp.arange(steps)[None, :, None] < lengths[:, None, None] * rate).astype(dtype)
 
 
 class Generator(nn.Module):
@@ -276,23 +269,21 @@ class Generator(nn.Module):
     @nn.compact
     def __call__(self, mel: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
         cfg = self.config
-        b, frames, _ = mel.shape
-        block = ResBlock1 if cfg.resblock == "1" else ResBlock2
-        rate = 1
-        x = Conv1d(cfg.upsample_initial_channel, 7, name="conv_pre")(mel * _frame_mask(lengths, b, frames, 1, mel.dtype))
+        rate = 1  # audio samples per frame at the current stage
+        x = Conv1d(cfg.upsample_initial_channel, 7, name="conv_pre")(mel * _valid(lengths, mel.shape[1], rate, mel.dtype))
         self.sow("intermediates", "hifigan_conv_pre", x)
+        block = ResBlock1 if cfg.resblock == "1" else ResBlock2
         for i, (u, k) in enumerate(zip(cfg.upsample_rates, cfg.upsample_kernel_sizes)):
-            mask = _frame_mask(lengths, b, frames, rate, x.dtype)
-            rate *= u
-            x = ConvTranspose1d(x.shape[-1] // 2, k, u, name=f"ups_{i}")(_lrelu(x, LRELU_SLOPE) * mask)
+            x = _lrelu(x, LRELU_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype)
+            x = ConvTranspose1d(x.shape[-1] // 2, k, u, name=f"ups_{i}")(x)
             self.sow("intermediates", f"hifigan_up{i}", x)
-            mask = _frame_mask(lengths, b, frames, rate, x.dtype)
+            rate *= u
+            mask = _valid(lengths, x.shape[1], rate, x.dtype)
             x = sum(
                 block(kj, dj, name=f"resblocks_{i}_{j}")(x, mask)
                 for j, (kj, dj) in enumerate(zip(cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes))
             ) / len(cfg.resblock_kernel_sizes)
-        mask = _frame_mask(lengths, b, frames, rate, x.dtype)
-        x = Conv1d(1, 7, name="conv_post")(_lrelu(x, FINAL_SLOPE) * mask)
+        x = Conv1d(1, 7, name="conv_post")(_lrelu(x, FINAL_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype))
         return jnp.tanh(x[..., 0])
 
 

@@ -24,7 +24,8 @@ WEEKDAYS = _pairs(
 ALWAYS = _pairs(
     "mr=mister; mrs=misses; ms=miz; messrs=messieurs; vs=versus; etc=et cetera; approx=approximately; "
     "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
-    "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D"
+    "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
+    "wwii=World War two"
 )
 # Read only with their dot ("Gen." is general, "Gen" may be a name).
 WITH_DOT = _pairs(
@@ -39,7 +40,7 @@ WITH_DOT = _pairs(
 )
 # Read only before a number ("No. 5", "vol. 2"); "no" elsewhere is the word.
 BEFORE_NUMBER = _pairs(
-    "no=number; nos=numbers; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
+    "no=number; nos=numbers; pp=pages; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
     "art=article; eq=equation; ext=extension; apt=apartment"
 )
 # Title before a name, place type after one.
@@ -71,13 +72,13 @@ UNITS = {
     k: tuple(v.split("|"))
     for k, v in _pairs(
         "mm=millimeter|millimeters; cm=centimeter|centimeters; m=meter|meters; km=kilometer|kilometers; "
-        "µm=micrometer|micrometers; um=micrometer|micrometers; nm=nanometer|nanometers; "
+        "um=micrometer|micrometers; nm=nanometer|nanometers; "
         "in=inch|inches; ft=foot|feet; yd=yard|yards; mi=mile|miles; "
-        "mg=milligram|milligrams; g=gram|grams; kg=kilogram|kilograms; µg=microgram|micrograms; "
-        "mcg=microgram|micrograms; lb=pound|pounds; lbs=pound|pounds; oz=ounce|ounces; "
-        "ml=milliliter|milliliters; l=liter|liters; cl=centiliter|centiliters; dl=deciliter|deciliters; "
+        "p=penny|pence; mg=milligram|milligrams; g=gram|grams; kg=kilogram|kilograms; ug=microgram|micrograms; "
+        "mcg=microgram|micrograms; lb=pound|pounds; lbs=pound|pounds; kgs=kilogram|kilograms; kms=kilometer|kilometers; oz=ounce|ounces; "
+        "ml=milliliter|milliliters; ul=microliter|microliters; l=liter|liters; cl=centiliter|centiliters; dl=deciliter|deciliters; "
         "gal=gallon|gallons; qt=quart|quarts; tsp=teaspoon|teaspoons; tbsp=tablespoon|tablespoons; "
-        "ms=millisecond|milliseconds; µs=microsecond|microseconds; ns=nanosecond|nanoseconds; "
+        "ms=millisecond|milliseconds; ns=nanosecond|nanoseconds; "
         "s=second|seconds; sec=second|seconds; secs=second|seconds; min=minute|minutes; "
         "mins=minute|minutes; h=hour|hours; hr=hour|hours; hrs=hour|hours; "
         "mph=mile per hour|miles per hour; kph=kilometer per hour|kilometers per hour; "
@@ -102,8 +103,9 @@ PER_UNITS = {
     **{k: v[0] for k, v in UNITS.items()},
     **_pairs("d=day; day=day; wk=week; week=week; mo=month; month=month; yr=year; year=year; ea=each"),
 }
+SLASH_IDIOMS = {"24/7": "twenty four seven", "9/11": "nine eleven", "50/50": "fifty fifty"}
 POWERS = {"2": "square", "²": "square", "3": "cubic", "³": "cubic"}
-LENGTH_UNITS = frozenset("mm cm m km in ft yd mi µm um nm".split())
+LENGTH_UNITS = frozenset("mm cm m km in ft yd mi um nm".split())  # the ones that can be squared or cubed
 
 # symbol -> (singular, plural, minor singular, minor plural); "" when there is no minor unit
 CURRENCIES = {
@@ -124,7 +126,6 @@ SYMBOL_NAMES = {
     "&": "and", "@": "at", "%": "percent", "+": "plus", "=": "equals", "#": "hash", "/": "slash",
     "°": "degrees", "§": "section", "×": "times", "÷": "divided by", "±": "plus or minus",
     "$": "dollar", "£": "pound", "€": "euro", "¥": "yen", "₩": "won", "₹": "rupee", "₽": "ruble", "¢": "cent",
-    "µ": "micro",
 }  # fmt: skip
 SILENT_SYMBOLS = "*^~|\\_<>"  # no spoken form in running text
 

@@ -11,7 +11,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-KEPT = "°µ§×÷±$£€¥₹₩₽¢"  # spoken by the rules, so they survive folding
+KEPT = "°§×÷±$£€¥₹₩₽¢"  # spoken by the rules, so they survive folding (none is a letter)
 
 _SPECIAL = {
     **dict.fromkeys("‘’‚‛′ʼ`´", "'"),
@@ -20,7 +20,7 @@ _SPECIAL = {
     **dict.fromkeys("—―", " - "),
     "…": "...",
     "º": "°",  # a masculine ordinal mark after a number is nearly always a mistyped degree sign
-    "μ": "µ",
+    **dict.fromkeys("µμ", "u"),  # the micro sign: "µg" -> "ug", a unit the rules know
     "π": "pi",
     "≈": " approximately ",
     "≠": " not equal to ",

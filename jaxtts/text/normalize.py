@@ -34,6 +34,7 @@ from jaxtts.text._tables import (
     DIRECTIONS,
     DOLLAR_PREFIXES,
     FUNCTION_WORDS,
+    LENGTH_UNITS,
     MONTH_NAMES,
     MONTHS,
     NOT_PLURAL,
@@ -42,6 +43,7 @@ from jaxtts.text._tables import (
     REGNAL_NAMES,
     POWERS,
     ROMAN_CARDINAL_NOUNS,
+    SLASH_IDIOMS,
     SCALES,
     SENTENCE_STARTERS,
     SHORT_CAPS_WORDS,
@@ -86,7 +88,7 @@ def _trie(words: list[str]) -> str:
     """Alternation of `words` (in lower, Title and UPPER case) as a prefix tree: a failing position
     costs one case-sensitive character test, far cheaper than an (?i:...) alternation."""
     root: dict = {}
-    for word in {v for w in words for v in (w, w.capitalize(), w.upper())}:
+    for word in {v for w in words for v in (w, w.capitalize(), w.title(), w.upper())}:
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
@@ -121,11 +123,13 @@ _WORD_START = [
     rf"(?:(?P<ycomma>,)?[ -](?P<yr>\d{{4}}){_END})?|(?P<ycomma2>,)?\s(?P<yr2>\d{{4}}){_END}))",
     rf"(?P<wday>(?<![\w.-])(?:Mon|Tues?|Tu|Wed|Thu(?:rs?)?|Th|Fri|Sat|Sun)\.?(?=,?\s+\(?(?:\d{{1,2}}[/.-]\d|{_MONTH})))",
     rf"(?P<abbr>(?<![\w.-])(?:{_trie(_ABBR_OPTIONAL_DOT)}(?![\w'])\.?|{_trie(_ABBR_DOT)}\.(?!\w)))",
-    r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z]\.[A-Za-z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"
-    r"|[A-Z]\.(?=\s+[A-Z])|[IVX](?![\w'-])|A(?=\s+[a-z])))",
+    r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z][.A-Z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"
+    r"|[a-z]?[A-Z][a-z]?[A-Z](?![\w'])|[A-Z]\.(?=\s+[A-Z])|[IVX](?![\w'-])|A(?=\s+[a-z])))",
     r"(?P<cons>(?<![\w'.-])[b-df-hj-np-tv-xz]{2,5}(?![\w'-]))",
 ]
 _NUMERIC = [
+    # a small number that nothing follows but punctuation: by far the commonest, so it goes first
+    r"(?P<simple>(?<![\w.])[1-9]\d?\d?(?=[,;!?)\]]|\.(?!\d)|$)(?!,\d{3}(?!\d)))",
     r"(?P<phone>(?<![\w+.-])(?:\+\d{1,3}\s?-?\s?|1-)?(?:\(\d{3}\)\s?-?\s?|\d{3}[-.])\d{3}[-.]\d{4}"
     r"(?:-\d{1,4})?(?![\w]|[.-]\d)|(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)"
     r"|(?<![\w-])1-8\d\d-[A-Z0-9]+(?:-[A-Z0-9]+)*(?![\w-]))",
@@ -146,7 +150,7 @@ def _master(word_alternatives: list[str]) -> re.Pattern:
     return re.compile(
         rf"(?=[A-Z$£€¥₹₩₽]){_MONEY}"
         rf"|(?<![A-Za-z0-9_])(?=[A-Za-z])(?:{'|'.join(word_alternatives)})"
-        rf"|(?=[\d(+.-])(?:{'|'.join(_NUMERIC)})"
+        rf"|(?=[(+.-]?\d)(?:{'|'.join(_NUMERIC)})"
         rf"|(?P<sym>[{_SYMBOL_CHARS}]+)"
     )
 
@@ -183,11 +187,14 @@ _DEGREES = re.compile(r"\s?°\s?(?P<scale>[CF](?![A-Za-z]))?|(?P<bare>[CF])(?![\
 _TIMES = re.compile(r"[x×](?=\d)|[x×](?![\w])")
 _UNIT = re.compile(
     r"(?P<scale>\s(?:hundred|thousand|million|billion|trillion))?(?P<sep>\s?|-)"
-    r"(?P<u>[A-Za-zµ°][A-Za-z]{0,4})(?P<pow>[23²³](?!\d))?(?:/(?P<per>[A-Za-zµ]{1,5}))?(?P<dot>\.)?(?![\w°])"
+    r"(?P<u>[A-Za-z°][A-Za-z]{0,4})(?P<pow>[23²³](?!\d))?(?:/(?P<per>[A-Za-z]{1,5}))?(?P<dot>\.)?(?![\w°])"
 )
 _INCH_CONTEXT = re.compile(r"\s*(?:$|[,;:!?)\]]|\.(?!\w)|x\b|by\b|long|wide|tall|high|deep|thick|in diameter)")
 _ERA = re.compile(r"\s?(?P<era>A\.?D|B\.?C(?:\.?E)?|C\.?E)(?![A-Za-z])\.?")
-_PER = re.compile(r"/(?P<u>[A-Za-zµ]{1,5})(?![\w/])")
+_VERSION = re.compile(r"(?:\.\d+)+(?=\.?(?![\w.]))")
+_FEET_INCHES = re.compile(r"'\s?(\d{1,2}(?:\.\d+)?)(?:\"|'')")
+_SPACED_TIMES = re.compile(r" [x×] (?=\d)")
+_PER = re.compile(r"/(?P<u>[A-Za-z]{1,5})(?![\w/])")
 _PAREN_LETTER = re.compile(r"\(([a-z])\)")
 _OPERATOR = re.compile(r"(?P<pre>\s?)(?P<op>[-+*=/×÷–])(?P<post>\s?)(?=[-+]?\.?\d)")
 _NEXT_NUMBER = re.compile(r"[-+]?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)?(?:\.(?P<frac>\d+))?")
@@ -460,7 +467,9 @@ def _integer(text: str, start: int, end: int, digits: str, grouped: bool) -> tup
     if grouped:
         return nums.cardinal(digits), end
     n = len(digits)
-    if n <= 5 and end < len(text) and text[end] == " " and (street := _STREET_AFTER.match(text, end)):
+    if n <= 5 and text[end : end + 1] == " " and text[end + 1 : end + 2].isupper() and (
+        street := _STREET_AFTER.match(text, end)
+    ):
         words = _house_number(digits)
         if street.group("dir"):
             words += " " + DIRECTIONS[street.group("dir").lower()]
@@ -516,9 +525,11 @@ def _serial(token: str) -> str:
 
 
 def _is_serial(chain: str) -> bool:
-    """'978-0-13', '133-ABC', '1/f-4s' are codes; '12/kg' and '5-kg' are a number and a unit."""
-    if chain.count("-") + chain.count("/") >= 2:
-        return True
+    """'978-0-13', '133-ABC', '1/f-4s' are codes; '12/kg', '5-kg' and '1/2-inch' are numbers with a
+    unit or a word."""
+    segments = re.split("[-/]", chain)
+    if len(segments) >= 3:
+        return not (len(segments) == 3 and segments[0].isdigit() and segments[1].isdigit() and segments[2].isalpha())
     tail = _LETTERS.search(chain)
     return tail is None or (_unit_name(tail.group()) is None and tail.group() not in PER_UNITS)
 
@@ -539,13 +550,13 @@ def _units_after(text: str, end: int, singular: bool) -> tuple[str, int] | None:
     if unit == "in" and (m.group("pow") or not _INCH_CONTEXT.match(text, m.end("u"))):
         return None
     names = _unit_name(unit)
-    if names is None or (m.group("sep") == "" and unit == "s"):
+    if names is None:
         return None
     if per is not None and per not in PER_UNITS and per.lower() not in PER_UNITS:
         return None
     words = names[0] if singular or m.group("sep") == "-" else names[1]
     if m.group("pow"):
-        if unit.lower() not in ("mm", "cm", "m", "km", "in", "ft", "yd", "mi"):
+        if unit.lower() not in LENGTH_UNITS:
             return None
         words = f"{POWERS[m.group('pow')]} {words}"
     if per is not None:
@@ -561,6 +572,8 @@ def _units_after(text: str, end: int, singular: bool) -> tuple[str, int] | None:
 def _fraction_or_date(text: str, start: int, end: int, num: str, fm: re.Match) -> str | None:
     """'3/4' is a fraction and 'on 1/4' a date; None when neither reading fits (serial)."""
     den, suffix = fm.group("den"), fm.group("suf")
+    if (idiom := SLASH_IDIOMS.get(f"{num}/{den}")) is not None and not suffix:
+        return idiom
     if not den.strip("0"):
         return f"{nums.cardinal(num)} divided by zero"
     a, b = int(num[-3:]) if len(num) <= 3 else 999, int(den[-3:]) if len(den) <= 3 else 999
@@ -578,6 +591,11 @@ def _fraction_or_date(text: str, start: int, end: int, num: str, fm: re.Match) -
                 return f"the {nums.ordinal(str(b))} of {MONTH_NAMES[a]}"
             return f"{MONTH_NAMES[a]} {nums.ordinal(str(b))}"
     return nums.fraction(num, den)
+
+
+def _plain_number(token: str) -> str:
+    whole, _, frac = token.partition(".")
+    return nums.decimal(whole, frac) if frac else nums.cardinal(whole)
 
 
 def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: re.Match) -> str:
@@ -599,21 +617,29 @@ def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: re.Match) -> 
     return "minus" if a_val >= b_val and (op.group("pre") or op.group("post")) else "-"
 
 
+_INERT = frozenset(("", ",", ";", ":", "!", "?", ")", "]", ".", "\n", "\t", "\r"))  # end a number's reading
+_OPERATORS = "-+*=/×÷–"
+
+
 def _number(text: str, m: re.Match) -> tuple[str, int]:
     start = m.start()
     body = _NUMBER.match(text, start)
     sign, whole, frac = body.group("sign", "int", "frac")
     end = body.end()
+    c = text[end : end + 1]
+    if c in _INERT and not sign and frac is None and whole and len(whole) <= 3 and whole[0] != "0":
+        return _pad(text, start, end, nums.cardinal(whole)), end  # the common case: "7," "12."
     whole = whole or ""
     digits = whole.replace(",", "")
     if not digits and frac is None:  # a lone sign: leave it to the text
         return text[start], start + 1
-    if (ident := _ID_PAIR.match(text, start)) is not None and not sign:
-        words = " - ".join(_identifier_digits(group) for group in ident.group().split("-"))
-        return _pad(text, start, ident.end(), words), ident.end()
-    chain = _CHAIN.match(text, start) if not sign and frac is None else None
-    if chain is not None and _is_serial(chain.group()):
-        return _pad(text, start, chain.end(), _serial(chain.group())), chain.end()
+    if c in "-/" and not sign and frac is None:
+        if (ident := _ID_PAIR.match(text, start)) is not None:
+            words = " - ".join(_identifier_digits(group) for group in ident.group().split("-"))
+            return _pad(text, start, ident.end(), words), ident.end()
+        chain = _CHAIN.match(text, start)
+        if chain is not None and _is_serial(chain.group()):
+            return _pad(text, start, chain.end(), _serial(chain.group())), chain.end()
     prefix = {"-": "minus ", "+": "plus "}.get(sign or "", "")
     if frac is not None and len(digits) <= nums.MAX_CARDINAL_DIGITS:
         words = prefix + nums.decimal(digits, frac)
@@ -625,9 +651,9 @@ def _number(text: str, m: re.Match) -> tuple[str, int]:
         special = _integer_suffix(text, start, end, digits, whole)
         if special is not None:
             words, end = special
-            op = _OPERATOR.match(text, end)
-            if op is not None and op.group("op") in "-–" and _dash_word(text, start, whole, "", op) == "to":
-                words, end = words + " to ", op.end()  # "1960s-80s", "5th-7th"
+            if text[end : end + 1] in "-–" and (op := _OPERATOR.match(text, end)) is not None:
+                if _dash_word(text, start, whole, "", op) == "to":
+                    words, end = words + " to ", op.end()  # "1960s-80s", "5th-7th"
             return _pad(text, start, end, prefix + words), end
         words, end = _integer(text, start, end, digits, "," in whole)
         words = prefix + words
@@ -640,33 +666,38 @@ def _number(text: str, m: re.Match) -> tuple[str, int]:
 
 def _integer_suffix(text: str, start: int, end: int, digits: str, whole: str) -> tuple[str, int] | None:
     """Integer followed by something that changes its reading: ordinals, decades, fractions, quarters."""
-    if len(digits) == 3 and (paren := _PAREN_LETTER.match(text, end)) is not None:  # 401(k)
-        return f"{nums.spell_digits(digits, zero='oh')} {paren.group(1).upper()}", paren.end()
-    if (q := _QUARTER.match(text, start)) is not None:
+    c, c2 = text[end : end + 1] or "\0", text[end + 1 : end + 2] or "\0"
+    if c == "(" and (paren := _PAREN_LETTER.match(text, end)) is not None:  # "401(k)", "Section 3(a)"
+        if len(digits) == 3 and digits[0] != "0":
+            tail = f"oh {nums.DIGIT_WORDS[digits[2]]}" if digits[1] == "0" else nums.cardinal(digits[1:])
+            number = f"{nums.DIGIT_WORDS[digits[0]]} {tail}"
+        else:
+            number = nums.cardinal(digits)
+        return f"{number} {paren.group(1).upper()}", paren.end()
+    if c == "Q" and (q := _QUARTER.match(text, start)) is not None:
         return f"the {nums.ordinal(q.group(1))} quarter of {nums.cardinal(q.group(2))}", q.end()
-    if (fm := _SLASH.match(text, end)) is not None:
+    if c == "/" and (fm := _SLASH.match(text, end)) is not None:
         reading = _fraction_or_date(text, start, end, digits, fm)
         stop = fm.end()
-        numerator_one = digits.lstrip("0") == "1"
-        units = _units_after(text, stop, numerator_one)
-        if units is not None:
-            return f"{reading} {units[0]}", units[1]
-        return reading, stop
-    if (om := _ORDINAL_SUFFIX.match(text, end)) is not None and len(digits) <= nums.MAX_CARDINAL_DIGITS:
+        units = _units_after(text, stop, digits.lstrip("0") == "1")
+        return (f"{reading} {units[0]}", units[1]) if units is not None else (reading, stop)
+    if len(digits) > nums.MAX_CARDINAL_DIGITS:
+        return None
+    if c in "sSnNrRtT" and (om := _ORDINAL_SUFFIX.match(text, end)) is not None:
         suffix = om.group(1).lower()
         last2 = digits[-2:].rjust(2, "0")
         expected = "th" if last2[0] == "1" else {"1": "st", "2": "nd", "3": "rd"}.get(last2[1], "th")
         if suffix == expected:
             return nums.ordinal(digits), om.end()
         return f"{nums.cardinal(digits)} {_spell(om.group(1)) if om.group(1).isupper() else om.group(1)}", om.end()
-    pm = _PLURAL.match(text, end) or (
-        _SPACED_S.match(text, end) if len(digits) == 4 and digits.endswith("0") else None
-    )
-    if pm is not None and len(digits) <= nums.MAX_CARDINAL_DIGITS:
-        decade = len(digits) == 4 and "1000" <= digits <= "2099"
-        reading = nums.year(digits) if decade else nums.cardinal(digits)
-        return nums.plural_words(reading), pm.end()
-    if (mf := _MIXED_FRACTION.match(text, end)) is not None and "," not in whole:
+    if c in "'s" or (c == " " and c2 == "s"):
+        pm = _PLURAL.match(text, end) or (
+            _SPACED_S.match(text, end) if len(digits) == 4 and digits.endswith("0") else None
+        )
+        if pm is not None:
+            decade = len(digits) == 4 and "1000" <= digits <= "2099"
+            return nums.plural_words(nums.year(digits) if decade else nums.cardinal(digits)), pm.end()
+    if c == " " and c2.isdigit() and (mf := _MIXED_FRACTION.match(text, end)) is not None:
         part = nums.fraction(mf.group(1), mf.group(2))
         if mf.group(1).lstrip("0") == "1":
             part = "a " + part[4:]
@@ -679,43 +710,58 @@ def _integer_suffix(text: str, start: int, end: int, digits: str, whole: str) ->
 def _after_number(
     text: str, start: int, end: int, words: str, singular: bool, whole: str, frac: str
 ) -> tuple[str, int] | None:
-    """What follows a number: percent, degrees, units, eras, inches, operators, glued letters."""
-    if end >= len(text):
+    """What follows a number: percent, degrees, units, eras, inches, operators, glued letters.
+    Each check runs only when the next character (or the one after a space) can start it."""
+    c = text[end : end + 1]
+    c2 = text[end + 1 : end + 2] if c == " " else "\0"
+    if c == "." and (version := _VERSION.match(text, end)) is not None:  # "2.0.1"
+        parts = version.group()[1:].split(".")
+        return words + "".join(" point " + nums.spell_digits(part) for part in parts), version.end()
+    if c in _INERT or c2 in _INERT:
         return None
-    if (pm := _PERCENT.match(text, end)) is not None:
-        return words + " percent", pm.end()
-    if (dm := _DEGREES.match(text, end)) is not None:
+    if c == "%" or c2 == "%":
+        return words + " percent", _PERCENT.match(text, end).end()
+    if c == "¢" or c2 == "¢":
+        return words + (" cent" if singular else " cents"), text.index("¢", end) + 1
+    if c == "k" and not text[end + 1 : end + 2].isalnum():  # "3.5k people"
+        return words + " thousand", end + 1
+    if c == "'" and (fi := _FEET_INCHES.match(text, end)) is not None:  # 5' 10"
+        inches = fi.group(1)
+        return f"{words} {'foot' if singular else 'feet'} {_plain_number(inches)} inch{'' if inches == '1' else 'es'}", fi.end()
+    if (c in "°CF" or c2 == "°") and (dm := _DEGREES.match(text, end)) is not None:
         scale = dm.group("scale") or dm.group("bare")
         unit = UNITS["°c" if scale == "C" else "°f" if scale == "F" else "°"]
         return f"{words} {unit[0] if singular else unit[1]}", dm.end()
-    if (tm := _TIMES.match(text, end)) is not None:
+    if c in "x×" and (tm := _TIMES.match(text, end)) is not None:
         return words + (" by " if tm.end() < len(text) and text[tm.end()].isdigit() else " times"), tm.end()
-    if (units := _units_after(text, end, singular)) is not None:
-        return f"{words} {units[0]}", units[1]
-    if (per := _PER.match(text, end)) is not None and (unit := PER_UNITS.get(per.group("u"))):
+    if c2 in "x×" and (tm := _SPACED_TIMES.match(text, end)) is not None:
+        return words + " times ", tm.end()
+    if c.isalpha() or c in "°-" or c2.isalpha() or c2 == "°":
+        if (units := _units_after(text, end, singular)) is not None:
+            return f"{words} {units[0]}", units[1]
+    if c == "/" and (per := _PER.match(text, end)) is not None and (unit := PER_UNITS.get(per.group("u"))):
         return f"{words} per {unit}", per.end()
-    if (era := _ERA.match(text, end)) is not None and not frac and len(whole) <= 4:
+    if (c in "ABC" or c2 in "ABC") and not frac and len(whole) <= 4 and (era := _ERA.match(text, end)) is not None:
         return f"{nums.year(whole)} {_spell(era.group('era').replace('.', ''))}", era.end()
-    if text[end] == '"' and text.count('"', max(0, start - 200), start) % 2 == 0:
+    if c == '"' and text.count('"', max(0, start - 200), start) % 2 == 0:
         return f"{words} {'inch' if singular else 'inches'}", end + 1
-    if (op := _OPERATOR.match(text, end)) is not None:
+    if (c in _OPERATORS or c2 in _OPERATORS) and (op := _OPERATOR.match(text, end)) is not None:
         symbol = op.group("op")
         if symbol in "-–":
             word = _dash_word(text, start, whole, frac, op)
-            if word == "-":
-                return words + op.group("pre") + "-" + op.group("post"), op.end()
+            if word == "-":  # leave the hyphen (and its spacing) in the text
+                return words, end
         elif symbol == "/":
             if not (op.group("pre") and op.group("post")):
                 return None
             b = _NEXT_NUMBER.match(text, op.end())
             if frac or not b.group("int") or b.group("frac") or "," in whole:
                 return None
-            den = b.group("int").replace(",", "")
-            return nums.fraction(whole.replace(",", ""), den), b.end()
+            return nums.fraction(whole.replace(",", ""), b.group("int").replace(",", "")), b.end()
         else:
             word = {"+": "plus", "*": "times", "×": "times", "=": "equals", "÷": "divided by"}[symbol]
         return f"{words} {word} ", op.end()
-    if text[end].isalpha():
+    if c.isalpha():
         letters = _LETTERS.match(text, end)
         return f"{words} {_word_piece(letters.group())}", letters.end()
     return None
@@ -1010,6 +1056,8 @@ def _caps(text: str, m: re.Match) -> tuple[str, int]:
         return _pad(text, start, end, words), end
     if token == "A":
         return ("a" if _sentence_start(text, start) else "A"), end
+    if not token.isupper():  # "PhD", "iOS": capitals inside a short word mark an initialism
+        return _pad(text, start, end, _spell(token)), end
     return _caps_word(text, start, end, token)
 
 
@@ -1098,8 +1146,8 @@ def _symbols(text: str, m: re.Match) -> tuple[str, int]:
                 words.append("")  # "and/or"
             else:
                 words.append("slash")
-        elif c in "~<>" and after[:1].isdigit():
-            words.append({"~": "approximately", "<": "less than", ">": "greater than"}[c])
+        elif c in "~<>^" and after[:1].isdigit() or (c in "<>" and len(run) == 1 and text[start - 1 : start] == " " == text[end : end + 1]):
+            words.append(_COMPARISONS[c])
         elif c in SILENT_SYMBOLS:
             continue
         else:
@@ -1108,7 +1156,14 @@ def _symbols(text: str, m: re.Match) -> tuple[str, int]:
     return (f" {spoken} " if spoken else " "), end
 
 
+_COMPARISONS = {"~": "approximately", "<": "less than", ">": "greater than", "^": "to the power of"}
+
+def _simple(text: str, m: re.Match) -> tuple[str, int]:
+    return nums.cardinal(m.group()), m.end()
+
+
 _HANDLERS = {
+    "simple": _simple,
     "url": _electronic,
     "email": _electronic,
     "domain": _electronic,

@@ -1,0 +1,86 @@
+"""HiFi-GAN generator on CPU: jaxtts (jit, fp32) vs our PyTorch reference (eager), in one run.
+
+    python benchmarks/bench_hifigan.py [--version v1] [--seconds 4] [--rounds 5] [--reps 3]
+
+Both run the same published-size generator with the same seeded weights on the same mel, with
+as many threads as cores. They alternate in blocks (torch then JAX, `rounds` times, `reps` runs
+each) so a noisy neighbour hurts both alike; the best and median block times are reported as
+seconds of compute per second of 22.05 kHz audio, and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import platform
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+from converters.hifigan import from_state_dict
+from converters.reference import hifigan as reference
+from jaxtts.models.hifigan import PUBLISHED, generate
+
+SAMPLE_RATE = 22050
+
+
+def _time(fn, reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", default="v1", choices=sorted(PUBLISHED))
+    ap.add_argument("--seconds", type=float, default=4.0, help="audio length to synthesise")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    cfg = PUBLISHED[args.version]
+    frames = round(args.seconds * SAMPLE_RATE / cfg.hop_length)
+    audio_s = args.batch * frames * cfg.hop_length / SAMPLE_RATE
+    model = reference.seeded(cfg, seed=0)
+    params = jax.device_put(from_state_dict(model.state_dict(), cfg))
+    mel = np.random.default_rng(0).normal(-5.0, 2.0, (args.batch, cfg.num_mels, frames)).astype(np.float32)
+    mel_t, mel_j = torch.from_numpy(mel), jnp.asarray(mel)
+
+    def run_torch():
+        with torch.inference_mode():
+            return model(mel_t)
+
+    run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg)), params, mel_j)
+    t = time.perf_counter()
+    jax_audio = np.asarray(run_jax())  # compiles
+    compile_s = time.perf_counter() - t
+    err = float(np.max(np.abs(jax_audio - run_torch()[:, 0].numpy())))
+
+    times = {"torch": [], "jax": []}
+    for _ in range(args.rounds):
+        times["torch"] += _time(run_torch, args.reps)
+        times["jax"] += _time(lambda: run_jax().block_until_ready(), args.reps)
+
+    print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), batch {args.batch}, {frames} frames = "
+          f"{audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, {args.threads} threads, "
+          f"torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
+    print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}")
+    best = {k: min(v) for k, v in times.items()}
+    for name, ts in times.items():
+        print(f"{name:>5}: best {best[name]:.3f} s ({best[name] / audio_s:.4f} s per s of audio), "
+              f"median {np.median(ts):.3f} s ({np.median(ts) / audio_s:.4f} s/s)")
+    print(f"speed-up jax over torch eager: best {best['torch'] / best['jax']:.2f}x, "
+          f"median {np.median(times['torch']) / np.median(times['jax']):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
