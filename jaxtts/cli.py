@@ -11,11 +11,14 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from jaxtts.errors import InputError, JaxTTSError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -75,14 +78,13 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         controls = {"pace": args.pace, "pitch_shift": args.pitch_shift, "speaker": args.speaker, "denoise": args.denoise}
         if args.raw and sys.stdout.isatty():
             raise InputError("--raw writes binary audio; pipe it somewhere (| aplay -r 22050 -f S16_LE) instead of the terminal")
-        for path in filter(None, (args.output, args.output_dir)):
-            if not Path(path).expanduser().resolve().parent.is_dir():
-                raise InputError(f"cannot write {path}: the directory {Path(path).parent} does not exist")
+        if args.output and (Path(args.output).is_dir() or not Path(args.output).resolve().parent.is_dir()):
+            raise InputError(f"cannot write {args.output}: give a file in an existing directory, e.g. -o out.wav")
         acoustic, vocoder = _load_models(args)
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
             audio = synth.synthesize("\n".join(lines), **controls)
-            soundfile.write(args.output, audio, SAMPLE_RATE, subtype="PCM_16")
+            soundfile.write(args.output, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
             print(f"{args.output}: {len(audio) / SAMPLE_RATE:.2f} s at {SAMPLE_RATE} Hz", file=sys.stderr)
             return 0
         if args.output_dir:
@@ -128,7 +130,8 @@ def convert(parser: argparse.ArgumentParser) -> Handler:
         if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not args.force:
             raise InputError(f"{dst} already exists; pass --force to replace it, or choose a new DST")
         # Each option belongs to one model: a checkpoint of the other kind is an error, not ignored.
-        options = {"expect": "fastpitch", "ema": True} if args.ema else {"expect": "hifigan", "config": args.config} if args.config else {}
+        options = ({"expect": "fastpitch", "ema": True} if args.ema
+                   else {"expect": "hifigan", "config": args.config} if args.config else {})
         dst = converters.convert(args.src, dst, overwrite=args.force, **options)
         print(f"{args.src} → {dst} ({checkpoint.read_meta(dst)['model']})")
         return 0
@@ -169,7 +172,8 @@ def bench(parser: argparse.ArgumentParser) -> Handler:
         spec = importlib.util.spec_from_file_location("run_all", script)
         run_all = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(run_all)
-        return run_all.main(["--quick"] * args.quick + ["--only", *args.only] * bool(args.only) + ["--out", args.out] * bool(args.out))
+        argv = ["--quick"] * args.quick + ["--only", *args.only] * bool(args.only) + ["--out", args.out] * bool(args.out)
+        return run_all.main(argv)
 
     return run
 
@@ -232,7 +236,7 @@ def _load_models(args: argparse.Namespace) -> tuple:
             jaxtts.load_hifigan(paths["hifigan"], config=args.hifigan_config))
 
 
-def _int16(audio: "np.ndarray") -> "np.ndarray":
+def _int16(audio: np.ndarray) -> np.ndarray:
     """float [-1, 1] → little-endian int16 exactly as soundfile writes PCM_16 WAVs."""
     import numpy as np
 
@@ -254,16 +258,16 @@ def _devices(platform: str | None) -> list | None:
                          "or use --device cpu") from None
 
 
-def _input_lines(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Iterator[str]:
+def _input_lines(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Iterable[str]:
     """The input's lines: TEXT, else --text-file, else stdin (read lazily, so a pipe can feed --raw live)."""
     if args.text is not None and args.text_file is not None:
         parser.error("give TEXT or --text-file, not both")
     if args.text is not None:
-        return iter(args.text.splitlines() or [""])
+        return args.text.splitlines() or [""]
     if args.text_file not in (None, "-"):
         path = Path(args.text_file).expanduser()
         try:
-            return iter(path.read_text(encoding="utf-8", errors="replace").splitlines())
+            return path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError as e:
             raise InputError(f"cannot read --text-file {path}: {e.strerror}") from None
     if sys.stdin.isatty():
@@ -323,3 +327,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other filters do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as e:  # the file system said no (permissions, a full disk): the user's to fix, no traceback
+        print(f"jaxtts: error: {_one_line(e)}", file=sys.stderr)
+        return 2

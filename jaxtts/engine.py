@@ -15,7 +15,7 @@ the host collects group n, group n+1 already runs on the device, and the worker 
 text of group n+2 into ids (JAX releases the GIL while it computes).
 
 Programs are compiled ahead of time and kept in a dict, so `compile_count` is exact and a shape
-outside the bucket tables can never compile silently. JAX's persistent compilation cache is on
+outside the bucket tables never compiles behind the caller's back. JAX's persistent compilation cache is on
 by default (in the jaxtts cache directory), so a second process starts warm.
 
 Devices: batches are sharded over all local devices (a 1-D `Mesh` on the batch axis; parameters
@@ -65,8 +65,11 @@ def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
 
 
 TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
-FRAME_BUCKETS = geometric_buckets(64, 4096, 8)  # 64, 72, 80, ... 4096 (47 s of audio): at most 12.5 % padding
-# A CPU is as busy with one sentence as with eight, so batching there would only add padding.
+# Default frame and batch buckets per kind of device. A CPU is as busy with one sentence as with
+# eight, so batching would only add padding, and padded frames cost it real time: fine frame
+# buckets (at most 12.5 % padding). Accelerators gain from batches, and compile more slowly than
+# they compute: coarser frame buckets (at most 25 %), so fewer programs. 4096 frames = 47 s.
+FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 8), "accelerator": geometric_buckets(64, 4096, 4)}
 BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
 
 
@@ -172,8 +175,8 @@ class Synthesizer:
 
     token_buckets, frame_buckets, batch_buckets: the static shapes; the number of programs is at
     most |batch|·|token| encodes + |batch|·|frame| renders (per pitch transform / denoise on-off).
-    An utterance longer than the largest frame bucket gets a multiple of it. Batch buckets default
-    to 1 on CPUs (no gain from batching, only padding) and up to 32 on accelerators.
+    An utterance longer than the largest frame bucket gets a multiple of it. Frame and batch
+    buckets default per kind of device (see `FRAME_BUCKETS`, `BATCH_BUCKETS`).
     denoise: default denoiser strength. dtype: compute dtype for both models (default: each
     model's own; jnp.bfloat16 for speed on TPU/GPU). silence_s: pause between sentences.
     devices: where batches are sharded (default: all local devices).
@@ -184,7 +187,7 @@ class Synthesizer:
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
-                 frame_buckets: Sequence[int] = FRAME_BUCKETS, batch_buckets: Sequence[int] | None = None,
+                 frame_buckets: Sequence[int] | None = None, batch_buckets: Sequence[int] | None = None,
                  denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
@@ -194,8 +197,9 @@ class Synthesizer:
         if fc.n_mel_channels != hc.num_mels:
             raise ConfigError(f"FastPitch makes {fc.n_mel_channels}-band mels but HiFi-GAN takes {hc.num_mels}")
         devices = list(devices or jax.local_devices())
-        if batch_buckets is None:
-            batch_buckets = BATCH_BUCKETS["cpu" if devices[0].platform == "cpu" else "accelerator"]
+        kind = "cpu" if devices[0].platform == "cpu" else "accelerator"
+        frame_buckets = FRAME_BUCKETS[kind] if frame_buckets is None else frame_buckets
+        batch_buckets = BATCH_BUCKETS[kind] if batch_buckets is None else batch_buckets
         for name, sizes in (("token_buckets", token_buckets), ("frame_buckets", frame_buckets), ("batch_buckets", batch_buckets)):
             if not sizes or any(int(s) < 1 for s in sizes):
                 raise InputError(f"{name} must be positive sizes, got {list(sizes)}")

@@ -21,7 +21,7 @@ Each utterance of a padded batch gets exactly its batch-1 output (NVIDIA's drift
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +38,7 @@ from jaxtts.models import fastpitch as jax_fastpitch
 from jaxtts.models import hifigan as jax_hifigan
 
 PitchTransform = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+M = TypeVar("M", bound="_JaxModule")
 
 
 def to_jax(t: torch.Tensor) -> jax.Array:
@@ -84,7 +85,7 @@ class _JaxModule(torch.nn.Module):
     model: Any
 
     @classmethod
-    def wrap(cls, model: Any) -> Any:
+    def wrap(cls: type[M], model: Any) -> M:
         """This interface around an already-loaded JAX model (sharing its weights)."""
         self = cls.__new__(cls)
         torch.nn.Module.__init__(self)

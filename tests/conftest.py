@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["_parity_options"]  # --fastpitch/--hifigan: parity on your own checkpoints
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

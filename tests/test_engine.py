@@ -50,8 +50,25 @@ def models():
 
 
 @pytest.fixture(scope="module")
-def synth(models, tmp_path_factory):
-    return engine.Synthesizer(*models, **BUCKETS, compilation_cache=tmp_path_factory.mktemp("xla"))
+def compilation_cache(tmp_path_factory):
+    """JAX's persistent cache in a temporary directory for this module; JAX's settings restored after."""
+    from jax.experimental.compilation_cache import compilation_cache as cc
+
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
+             "jax_persistent_cache_min_entry_size_bytes")
+    saved = {name: getattr(jax.config, name) for name in names}
+    jax.config.update("jax_compilation_cache_dir", None)
+    cc.reset_cache()
+    directory = tmp_path_factory.mktemp("xla")
+    yield directory
+    for name, value in saved.items():
+        jax.config.update(name, value)
+    cc.reset_cache()
+
+
+@pytest.fixture(scope="module")
+def synth(models, compilation_cache):
+    return engine.Synthesizer(*models, **BUCKETS, compilation_cache=compilation_cache)
 
 
 def random_text(rng: random.Random) -> str:
@@ -181,10 +198,10 @@ def test_processes_split_the_lines_and_fill_one_directory(synth, tmp_path):
         assert soundfile.read(path)[0].tolist() == soundfile.read(tmp_path / "many" / path.name)[0].tolist()
 
 
-def test_compiled_programs_land_in_the_persistent_cache(synth):
+def test_compiled_programs_land_in_the_persistent_cache(synth, compilation_cache):
     synth.synthesize("Hello.")
-    cache = Path(jax.config.jax_compilation_cache_dir)
-    assert any(cache.iterdir())
+    assert jax.config.jax_compilation_cache_dir == str(compilation_cache)
+    assert len(list(compilation_cache.iterdir())) >= synth.compile_count
 
 
 SHARDED = """

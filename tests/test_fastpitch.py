@@ -82,6 +82,7 @@ def test_matches_nvidia(layout_model: FastPitch, golden: Path, text: str, varian
     np.testing.assert_allclose(_np(out.mel)[0], want["mel"], atol=1e-4, rtol=0)
     np.testing.assert_allclose(_np(out.pitch)[0], want["pitch_pred"][0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(_np(out.energy)[0], want["energy_pred"], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(_np(out.dur_pred)[0], want["dur_pred"], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("name", TRANSFORMS)
@@ -94,14 +95,18 @@ def test_pitch_transforms_match_nvidia(layout_model: FastPitch, golden: Path, na
     np.testing.assert_allclose(_np(out.pitch)[0], pitch[0], atol=1e-5, rtol=0)
 
 
-def test_stage_one_matches_nvidia_taps(small: FastPitch, golden: Path):
-    """Stage 1 alone (the jitted pure `encode`): float durations before rounding, conditioned encoding."""
+def test_stages_match_nvidia_taps(small: FastPitch, golden: Path):
+    """The two jitted pure stages alone: `encode` gives the conditioned encoding NVIDIA feeds the
+    length regulator, `decode` into a larger frame bucket the mel, zero past its length."""
     d = _golden(golden, "mixed")
     ids = d["ids"][None].astype(np.int32)
     e = small.encode(small.params, ids, np.array([ids.shape[1]], np.int32), speaker=1)
-    np.testing.assert_allclose(_np(e.dur_pred)[0], d["base__dur_pred"], atol=1e-4, rtol=0)
     want_enc = d["base__enc_out"] + d["base__pitch_emb"] + d["base__energy_emb"]
     np.testing.assert_allclose(_np(e.enc)[0], want_enc, atol=1e-4, rtol=0)
+    mel, mel_lens = small.decode(small.params, e.enc, e.reps, n_frames=1024)
+    t = int(d["base__mel_len"])
+    assert int(mel_lens[0]) == t and not _np(mel)[0, :, t:].any()
+    np.testing.assert_allclose(_np(mel)[0, :, :t], d["base__mel"], atol=1e-4, rtol=0)
 
 
 # --- our PyTorch reference -----------------------------------------------------------------------

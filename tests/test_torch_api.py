@@ -50,7 +50,7 @@ VARIANTS = {  # golden variant: (pace, pitch transform as inference.py's `build_
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("name", ["short", "punct", "mixed"])  # all five texts: the batch test below
+@pytest.mark.parametrize("name", ["short", "punct"])  # all five texts: the batch test below
 def test_nvidia_inference_loop_reproduces_golden(models, golden, name, variant):
     fastpitch, generator, denoiser = models
     pace, transform = VARIANTS[variant]
@@ -85,19 +85,16 @@ def test_nvidia_inference_loop_reproduces_golden(models, golden, name, variant):
         _close(post, d["base__audio_post"])
 
 
-@pytest.mark.parametrize("variant, transform", [
-    ("shift-30_amplify1.5", lambda pitch, pitch_lens, mean, std: ((pitch) * 1.5) + -30.0 / std),
-    ("custom", nvidia_custom),
-])
-def test_pitch_transforms_are_torch_functions_called_as_nvidia_calls_them(models, golden, variant, transform):
+def test_pitch_transform_is_torch_code_called_as_nvidia_calls_it(models, golden):
+    """NVIDIA's example transform works on torch tensors (torch.arange, .size, .unsqueeze)."""
     fastpitch, _, _ = models
     d = _golden(golden, "pitch_transforms")
     with torch.no_grad():
-        mel, _, _, pitch_pred, energy_pred = fastpitch.infer(torch.from_numpy(d["ids"])[None], pitch_transform=transform,
+        mel, _, _, pitch_pred, energy_pred = fastpitch.infer(torch.from_numpy(d["ids"])[None], pitch_transform=nvidia_custom,
                                                              speaker=1)
-    _close(mel[0], d[f"{variant}__mel"])
-    _close(pitch_pred[0], d[f"{variant}__pitch_pred"])
-    _close(energy_pred[0], d[f"{variant}__energy_pred"])
+    _close(mel[0], d["custom__mel"])
+    _close(pitch_pred[0], d["custom__pitch_pred"])
+    _close(energy_pred[0], d["custom__energy_pred"])
 
 
 def test_padded_batch_gives_every_text_its_batch1_output(models, golden):

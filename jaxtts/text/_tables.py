@@ -27,17 +27,18 @@ ALWAYS = _pairs(
     "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
     "wwii=World War two"
 )
-# Read only with their dot ("Gen." is general, "Gen" may be a name).
-WITH_DOT = _pairs(
-    "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; sgt=sergeant; "
-    "cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; rev=reverend; "
-    "hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; prof=professor; "
-    "supt=superintendent; co=company; bros=brothers; sr=senior; esp=especially; cf=compare; "
-    "jan=January; feb=February; mar=March; apr=April; jun=June; jul=July; aug=August; sep=September; "
-    "sept=September; oct=October; nov=November; dec=December; "
-    "mon=Monday; tue=Tuesday; tues=Tuesday; wed=Wednesday; thu=Thursday; thur=Thursday; thurs=Thursday; "
-    "fri=Friday; sat=Saturday; sun=Sunday"
-)
+# Read only with their dot ("Gen." is general, "Gen" may be a name; "Sat." is Saturday).
+WITH_DOT = {
+    **_pairs(
+        "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; "
+        "sgt=sergeant; cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; "
+        "rev=reverend; hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; "
+        "prof=professor; supt=superintendent; co=company; bros=brothers; sr=senior; esp=especially; "
+        "cf=compare; esq=esquire; rt=right; sept=September"
+    ),
+    **{k: v for k, v in MONTHS.items() if k != "may"},
+    **{k: v for k, v in WEEKDAYS.items() if len(k) > 2},
+}
 # Read only before a number ("No. 5", "vol. 2"); "no" elsewhere is the word.
 BEFORE_NUMBER = _pairs(
     "no=number; nos=numbers; pp=pages; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
@@ -74,13 +75,15 @@ UNITS = {
         "mm=millimeter|millimeters; cm=centimeter|centimeters; m=meter|meters; km=kilometer|kilometers; "
         "um=micrometer|micrometers; nm=nanometer|nanometers; "
         "in=inch|inches; ft=foot|feet; yd=yard|yards; mi=mile|miles; "
-        "p=penny|pence; mg=milligram|milligrams; g=gram|grams; kg=kilogram|kilograms; ug=microgram|micrograms; "
-        "mcg=microgram|micrograms; lb=pound|pounds; lbs=pound|pounds; kgs=kilogram|kilograms; kms=kilometer|kilometers; oz=ounce|ounces; "
-        "ml=milliliter|milliliters; ul=microliter|microliters; l=liter|liters; cl=centiliter|centiliters; dl=deciliter|deciliters; "
+        "kms=kilometer|kilometers; p=penny|pence; mg=milligram|milligrams; g=gram|grams; "
+        "kg=kilogram|kilograms; kgs=kilogram|kilograms; ug=microgram|micrograms; mcg=microgram|micrograms; "
+        "lb=pound|pounds; lbs=pound|pounds; oz=ounce|ounces; ml=milliliter|milliliters; "
+        "ul=microliter|microliters; l=liter|liters; cl=centiliter|centiliters; dl=deciliter|deciliters; "
         "gal=gallon|gallons; qt=quart|quarts; tsp=teaspoon|teaspoons; tbsp=tablespoon|tablespoons; "
         "ms=millisecond|milliseconds; ns=nanosecond|nanoseconds; "
         "s=second|seconds; sec=second|seconds; secs=second|seconds; min=minute|minutes; "
-        "mins=minute|minutes; h=hour|hours; hr=hour|hours; hrs=hour|hours; "
+        "mins=minute|minutes; h=hour|hours; hr=hour|hours; hrs=hour|hours; wk=week|weeks; wks=week|weeks; "
+        "yr=year|years; yrs=year|years; "
         "mph=mile per hour|miles per hour; kph=kilometer per hour|kilometers per hour; "
         "kmh=kilometer per hour|kilometers per hour; fps=frame per second|frames per second; "
         "rpm=revolution per minute|revolutions per minute; bpm=beat per minute|beats per minute; "
@@ -95,16 +98,16 @@ UNITS = {
         "square inch; kpa=kilopascal|kilopascals; atm=atmosphere|atmospheres; db=decibel|decibels; "
         "ppm=part per million|parts per million; px=pixel|pixels; ha=hectare|hectares; "
         "mol=mole|moles; °c=degree Celsius|degrees Celsius; °f=degree Fahrenheit|degrees Fahrenheit; "
-        "°=degree|degrees"
+        "°=degree|degrees; bn=billion|billion"
     ).items()
 }
 # Only after a slash ("$20/mo", "3 km/h"): too ambiguous on their own.
 PER_UNITS = {
     **{k: v[0] for k, v in UNITS.items()},
-    **_pairs("d=day; day=day; wk=week; week=week; mo=month; month=month; yr=year; year=year; ea=each"),
+    **_pairs("d=day; day=day; week=week; mo=month; month=month; year=year; ea=each"),
 }
 SLASH_IDIOMS = {"24/7": "twenty four seven", "9/11": "nine eleven", "50/50": "fifty fifty"}
-POWERS = {"2": "square", "²": "square", "3": "cubic", "³": "cubic"}
+POWERS = {"2": "square", "s": "square", "3": "cubic", "c": "cubic"}  # "m2" (or m²), "sq ft", "cu ft"
 LENGTH_UNITS = frozenset("mm cm m km in ft yd mi um nm".split())  # the ones that can be squared or cubed
 
 # symbol -> (singular, plural, minor singular, minor plural); "" when there is no minor unit
@@ -117,7 +120,9 @@ CURRENCIES = {
     "₹": ("rupee", "rupees", "paisa", "paise"),
     "₽": ("ruble", "rubles", "kopeck", "kopecks"),
 }
-DOLLAR_PREFIXES = _pairs("US=U S; A=Australian; AU=Australian; C=Canadian; CA=Canadian; NZ=New Zealand; HK=Hong Kong; S=Singapore")
+DOLLAR_PREFIXES = _pairs(
+    "US=U S; A=Australian; AU=Australian; C=Canadian; CA=Canadian; NZ=New Zealand; HK=Hong Kong; S=Singapore"
+)
 SCALES = _pairs(
     "thousand=thousand; million=million; billion=billion; trillion=trillion; k=thousand; m=million; "
     "mn=million; mm=million; b=billion; bn=billion; t=trillion; tn=trillion"
@@ -176,10 +181,11 @@ NOT_PLURAL = frozenset(
 # Labels after which a number is an identifier, never a year ("page 1984", "No. 1600").
 NUMBER_LABELS = frozenset(
     "number no page pages pp room route flight model boeing airbus highway hwy apartment apt suite "
-    "item line verse divide multiply add subtract times plus minus than channel track exit".split()
+    "item line verse divide multiply add subtract times plus minus than channel track exit seat gate flat "
+    "row block building floor bay pier platform terminal unit".split()
 )
 # All-caps two-letter words read as words rather than spelled ("Vote NO", but "US", "IT").
 SHORT_CAPS_WORDS = frozenset("NO GO SO OH OK HI MY WE ME BE DO UP".split())
 # Acronyms whose letters spell an ordinary word but which are always spelled out.
 SPELLED_ACRONYMS = frozenset("WHO IT US UK EU UN ID OR PC TV CD DVD PM AM IS ER AI".split())
-URL_WORDS = _pairs("jpg=J peg; jpeg=J peg; gif=gif")  # file extensions said as words
+URL_WORDS = _pairs("jpg=J peg; jpeg=J peg")  # file extensions said as words, not spelled

@@ -1,9 +1,10 @@
 """Fold arbitrary Unicode to the ASCII the rules expect, in one `str.translate` pass.
 
 Each distinct character is classified once (then cached in the translation table), so the cost
-per character is a C-level dict lookup. Symbols with a spoken meaning (°, µ, currency, ×, §) are
-kept for the rules; emoji and other pictographs, controls and combining marks are dropped;
-letters lose their accents (NFKD) and other scripts are transliterated with `anyascii`.
+per character is a C-level dict lookup. Symbols with a spoken meaning (°, currency, ×, §) are kept
+for the rules; emoji and other pictographs, controls and combining marks are dropped; letters lose
+their accents (NFKD), other scripts are transliterated with `anyascii`, and vulgar fractions
+become "1/2" with spaces around, so "2½" reads as a mixed number.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ _SPECIAL = {
     "≤": " less than or equal to ",
     "≥": " greater than or equal to ",
     "∞": " infinity ",
-    "⁄": "/",
+    **dict.fromkeys("⁄∕", "/"),
     "·": " ",
     "•": " ",
     "™": "",
@@ -57,11 +58,13 @@ def _fold_char(c: str) -> str:
 
 
 class _FoldTable(dict):
-    """Code point -> replacement, filled on first sight of each character."""
+    """Code point -> replacement, filled on first sight of each character (up to a bound, so text
+    made of a million distinct characters cannot grow it without limit)."""
 
     def __missing__(self, code: int) -> str | int:
         value: str | int = code if code < 128 else _fold_char(chr(code))
-        self[code] = value
+        if len(self) < 65536:
+            self[code] = value
         return value
 
 

@@ -106,15 +106,18 @@ def acronym(letters: str, shouting: bool = False) -> str:
 
 
 def caps_token(token: str, shouting: bool) -> str:
-    """An all-caps token with an optional plural or possessive ('CEOs', "FBI's") and ampersands
-    ('AT&T' -> 'A T and T')."""
+    """An all-caps token with an optional plural or possessive and ampersands: "FBI's" -> "F B I's",
+    'CEOs' -> "C E O's" (so the letter keeps its name: "O's", not the word "Os"), 'AT&T' -> 'A T and T'."""
     suffix = ""
     if token[-2:] in ("'s", "'S"):
         token, suffix = token[:-2], "'s"
     elif token[-1] == "s" and len(token) > 2:
         token, suffix = token[:-1], "s"
     parts = [acronym(part, shouting) if len(part) > 1 else part for part in token.split("&") if part]
-    return " and ".join(parts) + suffix
+    words = " and ".join(parts)
+    if suffix == "s" and words[-2:-1] == " ":  # ends in a spelled letter
+        suffix = "'s"
+    return words + suffix
 
 
 def word_piece(piece: str) -> str:
