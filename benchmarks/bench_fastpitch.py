@@ -85,8 +85,8 @@ def main() -> None:
     tt = {name: [] for name in single}
     for _ in range(args.repeats):
         for name, b in single.items():
-            jt[name].append(timed(lambda: run_jax(b)))
-            tt[name].append(timed(lambda: run_torch(b)))
+            jt[name].append(timed(lambda b=b: run_jax(b)))
+            tt[name].append(timed(lambda b=b: run_torch(b)))
 
     print("\nbatch 1                 tokens  frames   jax ms (best)   torch ms (best)   torch/jax")
     for name, b in single.items():
@@ -109,7 +109,8 @@ def main() -> None:
     print(f"\nbatch 8 ({total} mel frames, {batch.shape[1]} tokens padded)")
     print(f"  jax   {j * 1e3:8.1f} ms  {total / j:8.0f} frames/s")
     print(f"  torch {t * 1e3:8.1f} ms  {total / t:8.0f} frames/s   jax/torch throughput {t / j:.2f}x")
-    print(f"load average at end {os.getloadavg()[0]:.2f} (more than ~{args.threads} means another job shared the cores)")
+    print(f"load average at end {os.getloadavg()[0]:.2f} "
+          f"(above ~{args.threads}, another job shared the cores and the timings are unreliable)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 Each `benchmarks/bench_*.py` runs in turn: through its `run(quick=...) -> dict` when it has one,
 else as a subprocess whose `--json FILE` output is read back (`--quick` is passed on to scripts
-that accept it). A benchmark that fails is recorded with its error and the others still run.
+that accept it; a script without `--json` has its printed output kept instead). A benchmark that
+fails is recorded with its error and the others still run.
 Results go to `<out>/results.json` and `<out>/results.md` (the directory is git-ignored); the
 table is printed too.
 """
@@ -68,10 +69,15 @@ def run_one(path: Path, quick: bool) -> dict:
         spec.loader.exec_module(module)
         accepts_quick = "quick" in inspect.signature(module.run).parameters
         return module.run(quick=quick) if accepts_quick else module.run()
+    quick_flag = ["--quick"] if quick and '"--quick"' in source else []
+    if '"--json"' not in source:  # not yet machine-readable: keep what it prints
+        proc = subprocess.run([sys.executable, str(path), *quick_flag], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+        return {"stdout": proc.stdout.strip()[-3000:]}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, str(path), "--json", str(out)] + (["--quick"] if quick and '"--quick"' in source else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, str(path), "--json", str(out), *quick_flag], capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         if not out.exists():
@@ -87,12 +93,16 @@ def flatten(value: object, prefix: str = "") -> list[tuple[str, object]]:
 
 def table(results: dict, info: dict) -> str:
     lines = ["| benchmark | metric | value |", "|---|---|---|"]
+    raw = []
     for name, result in results.items():
         for metric, value in flatten(result):
+            if metric == "stdout":
+                raw.append(f"### {name} (prints no JSON yet)\n\n```\n{value}\n```\n")
+                continue
             text = json.dumps(value) if isinstance(value, (list, bool)) or value is None else str(value)
             lines.append(f"| {name} | {metric} | {text} |")
     described = ", ".join(f"{k} {v}" for k, v in info.items())
-    return f"Machine: {described}\n\n" + "\n".join(lines) + "\n"
+    return f"Machine: {described}\n\n" + "\n".join(lines) + "\n" + "".join(f"\n{r}" for r in raw)
 
 
 def main(argv: list[str] | None = None) -> int:

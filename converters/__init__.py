@@ -6,6 +6,7 @@ table + a shape check against a freshly initialised Flax tree) and saves an Orba
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,11 @@ def convert_in_memory(path: str | Path, *, expect: str | None = None, **options:
             raise CheckpointError(
                 f"{path} is a {model} checkpoint, not a {expect}; pass it where a {model} is expected"
             )
-        cfg, params = importlib.import_module(f"converters.{model}").from_checkpoint(ckpt, path, **options)
+        from_checkpoint = importlib.import_module(f"converters.{model}").from_checkpoint
+        unknown = set(options) - set(inspect.signature(from_checkpoint).parameters)
+        if unknown:
+            raise CheckpointError(f"{path} is a {model} checkpoint; option(s) {', '.join(sorted(unknown))} do not apply to it")
+        cfg, params = from_checkpoint(ckpt, path, **options)
         config = cfg.to_dict()
     if expect is not None and model != expect:
         raise CheckpointError(f"{path} holds a {model} model, not a {expect}")

@@ -40,7 +40,8 @@ def load_torch(path: str | Path) -> dict:
         if "central directory" in msg or "EOF" in msg or isinstance(e, (EOFError, OSError)):
             raise CheckpointError(f"{path} is truncated or corrupt ({type(e).__name__}); download it again") from None
         raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint ({type(e).__name__}: {msg.splitlines()[-1][:120] if msg else ''})"
+            f"{path} is not a PyTorch checkpoint (neither a torch zip archive nor a tensor pickle: "
+            f"{type(e).__name__}); check that this is the .pt file you meant"
         ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(
@@ -72,7 +73,7 @@ def fold_weight_norm(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:
                 v = sd.get(base + v_name)
                 if v is None:
                     raise CheckpointError(f"weight norm: {key} has no matching {base + v_name}")
-                w = torch._weight_norm(torch.as_tensor(v).float(), torch.as_tensor(value).float(), 0)
+                w = torch._weight_norm(_tensor(v), _tensor(value), 0)
                 out[base + "weight"] = w.numpy()
                 break
             if key.endswith("." + v_name):
@@ -84,9 +85,16 @@ def fold_weight_norm(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
+def _tensor(value: Any) -> torch.Tensor:
+    """float32 tensor from a tensor or a (possibly read-only) numpy array, which torch won't wrap."""
+    return value.float() if isinstance(value, torch.Tensor) else torch.tensor(np.asarray(value), dtype=torch.float32)
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """Tensor → numpy; floating tensors (fp16/bf16 from AMP runs too) become float32."""
-    t = torch.as_tensor(value).detach().cpu()
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float32) if np.issubdtype(value.dtype, np.floating) else value
+    t = value.detach().cpu()
     return t.float().numpy() if t.is_floating_point() else t.numpy()
 
 

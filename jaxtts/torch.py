@@ -32,7 +32,7 @@ import jaxtts
 from converters import fastpitch as fp_converter
 from converters import hifigan as hg_converter
 from converters.load import to_numpy
-from jaxtts.errors import JaxTTSError
+from jaxtts.errors import InputError, JaxTTSError
 from jaxtts.models import denoiser as jax_denoiser
 from jaxtts.models import fastpitch as jax_fastpitch
 from jaxtts.models import hifigan as jax_hifigan
@@ -233,7 +233,7 @@ class Denoiser(torch.nn.Module):
                  mode: str = "zeros") -> None:
         super().__init__()
         if (filter_length, n_overlap, win_length, mode) != (1024, 4, 1024, "zeros"):
-            raise JaxTTSError("Denoiser supports NVIDIA's defaults only: filter_length=win_length=1024, "
+            raise InputError("Denoiser supports NVIDIA's defaults only: filter_length=win_length=1024, "
                               "n_overlap=4, mode='zeros'")
         self.bias = hifigan.model.bias_spectrum  # as NVIDIA's: fixed when the denoiser is built
 

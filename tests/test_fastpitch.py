@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import checkpoints
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
 
-import checkpoints
 import jaxtts
 from converters import fastpitch as converter
 from converters.load import load_torch
@@ -82,7 +82,7 @@ def test_matches_nvidia(layout_model: FastPitch, golden: Path, text: str, varian
     np.testing.assert_allclose(_np(out.mel)[0], want["mel"], atol=1e-4, rtol=0)
     np.testing.assert_allclose(_np(out.pitch)[0], want["pitch_pred"][0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(_np(out.energy)[0], want["energy_pred"], atol=1e-5, rtol=0)
-    np.testing.assert_allclose(_np(out.dur_pred)[0], want["dur_pred"], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(_np(out.dur_pred)[0], want["dur_pred"], atol=1e-4, rtol=0)  # frames, up to ~20
 
 
 @pytest.mark.parametrize("name", TRANSFORMS)
@@ -118,7 +118,7 @@ def test_reference_matches_nvidia(golden: Path):
     ref = Reference.from_nvidia(FastPitchConfig.from_dict(ckpt["config"]), ckpt["state_dict"])
     d = _golden(golden, "punct")
     with torch.inference_mode():
-        mel, mel_lens, dur, pitch, energy = ref.infer(torch.tensor(d["ids"][None]), pace=1.3, speaker=1,
+        mel, _, dur, _, _ = ref.infer(torch.tensor(d["ids"][None]), pace=1.3, speaker=1,
                                                       pitch_transform=pitch_transformation(shift=50.0))
     np.testing.assert_array_equal((dur / 1.3 + 0.5).long()[0].numpy(), d["pace1.3_shift50__reps"])
     np.testing.assert_allclose(mel[0].numpy(), d["pace1.3_shift50__mel"], atol=1e-5, rtol=0)
@@ -148,7 +148,7 @@ def test_matches_reference_at_published_size(published, n_tokens: int, pace: flo
     ref, model = published
     ids = _ids(np.random.default_rng(n_tokens), n_tokens)
     with torch.inference_mode():
-        mel, mel_lens, dur, _, _ = ref.infer(torch.tensor(ids), pace=pace,
+        mel, _, dur, _, _ = ref.infer(torch.tensor(ids), pace=pace,
                                              pitch_transform=pitch_transformation(shift=shift))
     frac = (dur.numpy() / np.float32(pace)) % 1.0
     assert np.abs(frac - 0.5).min() > 1e-4, "pick another seed: a duration sits on a rounding boundary"
@@ -178,12 +178,31 @@ def test_fastpitch_1_0_without_energy_matches_reference(tmp_path: Path):
         model.infer(ids, energy_tgt=np.zeros(ids.shape, np.float32))
 
 
+def test_several_pitch_formants_match_reference(golden: Path):
+    """`pitch_conditioning_formants` > 1 (a 1.1 option): pitch is (B, F, N), targets likewise."""
+    raw = load_torch(golden / LAYOUTS["current"])["config"]
+    cfg = FastPitchConfig.from_dict({**raw, "pitch_conditioning_formants": 2})
+    ref = seeded(cfg, seed=3)
+    model = FastPitch(cfg, converter.from_state_dict(ref.state_dict(), cfg))
+    ids = _ids(np.random.default_rng(1), 23)
+    tgt = np.random.default_rng(2).standard_normal((1, 2, 23)).astype(np.float32)
+    with torch.inference_mode():
+        mel, _, _, pitch, _ = ref.infer(torch.tensor(ids), speaker=2, pitch_tgt=torch.from_numpy(tgt))
+    out = model.infer(ids, speaker=2, pitch_tgt=tgt)
+    assert out.pitch.shape == (1, 2, 23)
+    np.testing.assert_allclose(_np(out.pitch), pitch.numpy(), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(_np(out.mel), mel.numpy(), atol=1e-4, rtol=0)
+
+
 # --- padding invariance --------------------------------------------------------------------------
 
 
-def test_any_bucket_and_batch_gives_the_batch_one_result(small: FastPitch, golden: Path):
+@pytest.mark.parametrize("form", ["params", "inference_params"])
+def test_any_bucket_and_batch_gives_the_batch_one_result(small: FastPitch, golden: Path, form: str):
     """Each golden text, batched with the others (and an empty dummy row) in three token/frame
-    buckets with its own pace and speaker, equals its batch-1 result within 1e-5."""
+    buckets with its own pace and speaker, equals its batch-1 result within 1e-5; with the
+    checkpoint's kernels and with their Winograd form (`prepare`) alike."""
+    params = getattr(small, form)
     ids = [_golden(golden, t)["ids"] for t in TEXTS]
     paces = np.array([1.0, 1.3, 0.8, 1.1, 1.0, 1.0], np.float32)
     speakers = np.array([1, 0, 2, 1, 1, 0], np.int32)
@@ -196,8 +215,8 @@ def test_any_bucket_and_batch_gives_the_batch_one_result(small: FastPitch, golde
         for row, i in enumerate(ids):
             batch[row, : len(i)] = i
         lengths = np.array([len(i) for i in ids] + [0], np.int32)
-        e = small.encode(small.params, batch, lengths, pace=paces, speaker=speakers, pitch_shift=20.0)
-        mel, mel_lens = small.decode(small.params, e.enc, e.reps, n_frames=n_frames)
+        e = small.encode(params, batch, lengths, pace=paces, speaker=speakers, pitch_shift=20.0)
+        mel, mel_lens = small.decode(params, e.enc, e.reps, n_frames=n_frames)
         assert int(mel_lens[-1]) == 0 and np.isfinite(_np(mel)).all()
         for row, (i, a) in enumerate(zip(ids, alone)):
             t, n = int(a.mel_lens[0]), len(i)

@@ -294,9 +294,10 @@ def test_bad_mel_shape_is_an_input_error(small_params):
 # Model behaviour
 # ----------------------------------------------------------------------------------------------
 
-def test_padded_batch_with_lengths_equals_each_item_alone(small_params):
-    vocoder = HiFiGAN(SMALL, small_params)
-    hop, lengths = SMALL.hop_length, [7, 12, 3]
+@pytest.mark.parametrize("config", [SMALL, SMALL_V3], ids=["type1", "type2"])
+def test_padded_batch_with_lengths_equals_each_item_alone(config):
+    vocoder = HiFiGAN(config, from_state_dict(reference.seeded(config).state_dict(), config))
+    hop, lengths = config.hop_length, [7, 12, 3]
     mel = random_mel(16, batch=3, seed=5)  # padding frames hold garbage on purpose
     batch = np.asarray(vocoder(mel, lengths=lengths))
     assert batch.shape == (3, 16 * hop)

@@ -13,11 +13,41 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jaxtts.text import numbers
 from jaxtts.text.normalize import normalize
 
 
 def table(*rows: tuple[str, str]):
     return pytest.mark.parametrize("text, spoken", rows, ids=[r[0][:40] for r in rows])
+
+
+@pytest.mark.parametrize(
+    "function, digits, words",
+    [
+        (numbers.cardinal, "0", "zero"),
+        (numbers.cardinal, "1000001", "one million one"),
+        (numbers.cardinal, "000120", "one hundred twenty"),
+        (numbers.ordinal, "11", "eleventh"),
+        (numbers.ordinal, "40", "fortieth"),
+        (numbers.ordinal, "1000000", "one millionth"),
+        (numbers.year, "1066", "ten sixty six"),
+        (numbers.year, "1900", "nineteen hundred"),
+        (numbers.year, "2000", "two thousand"),
+        (numbers.year, "2009", "two thousand nine"),
+        (numbers.year, "2021", "twenty twenty one"),
+        (numbers.spell_digits, "0509", "zero five zero nine"),
+    ],
+)
+def test_number_words(function, digits, words):
+    assert function(digits) == words
+
+
+def test_fractions_and_decimals_keep_their_digits():
+    assert numbers.fraction("3", "4") == "three quarters"
+    assert numbers.fraction("1", "2") == "one half"
+    assert numbers.fraction("5", "1") == "five over one"
+    assert numbers.decimal("2", "050") == "two point zero five zero"
+    assert numbers.decimal("", "5") == "point five"
 
 
 @table(
@@ -182,6 +212,7 @@ def test_percent(text, spoken):
     ("7 am", "seven A M"),
     ("5pm", "five P M"),
     ("12:00", "twelve o'clock"),
+    ("8:00 o'clock", "eight o'clock"),
     ("01:00 a.m.", "one A M."),
     ("3.01 A.M. today", "three o one A M today"),
     ("1:59 p.m. EST", "one fifty nine P M E S T"),
@@ -249,6 +280,8 @@ def test_telephone_numbers(text, spoken):
     ("6 ft tall", "six feet tall"),
     ("5' 10\"", "five feet ten inches"),
     ("12\"", "twelve inches"),
+    ('a 3/8" bolt', "a three eighths inch bolt"),
+    ('"I am 12" he said', "I am twelve he said"),
     ("a 12 in. ruler", "a twelve inch ruler"),
     ("a 3.5mm jack", "a three point five millimeter jack"),
     ("apartment 4C", "apartment four C"),

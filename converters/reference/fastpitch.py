@@ -10,13 +10,19 @@ it runs eagerly and on an XLA device alike.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jaxtts.models.fastpitch import FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD, LAYER_NORM_EPS, FastPitchConfig
+from jaxtts.models.fastpitch import (
+    FALLBACK_PITCH_MEAN,
+    FALLBACK_PITCH_STD,
+    LAYER_NORM_EPS,
+    FastPitchConfig,
+)
 
 
 class PositionalEmbedding(nn.Module):
@@ -114,7 +120,7 @@ class TemporalPredictor(nn.Module):
                  n_predictions: int = 1):
         super().__init__()
         self.layers = nn.Sequential(*(
-            ConvReLUNorm(input_size if i == 0 else filter_size, filter_size, kernel_size, dropout) for i in range(n_layers)
+            ConvReLUNorm(filter_size if i else input_size, filter_size, kernel_size, dropout) for i in range(n_layers)
         ))
         self.fc = nn.Linear(filter_size, n_predictions)
 
@@ -156,9 +162,10 @@ class FastPitch(nn.Module):
         super().__init__()
         c = self.config = config
         d = c.symbols_embedding_dim
-        self.encoder = FFTransformer(c.in_fft_n_layers, c.in_fft_n_heads, d, c.in_fft_d_head, c.in_fft_conv1d_filter_size,
-                                     c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout, c.p_in_fft_dropatt,
-                                     c.p_in_fft_dropemb, n_embed=c.n_symbols, padding_idx=c.padding_idx)
+        self.encoder = FFTransformer(c.in_fft_n_layers, c.in_fft_n_heads, d, c.in_fft_d_head,
+                                     c.in_fft_conv1d_filter_size, c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout,
+                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols,
+                                     padding_idx=c.padding_idx)
         self.speaker_emb = nn.Embedding(c.n_speakers, d) if c.n_speakers > 1 else None
         self.duration_predictor = TemporalPredictor(d, c.dur_predictor_filter_size, c.dur_predictor_kernel_size,
                                                     c.p_dur_predictor_dropout, c.dur_predictor_n_layers)
@@ -180,7 +187,7 @@ class FastPitch(nn.Module):
         self.proj = nn.Linear(d, c.n_mel_channels)
 
     @classmethod
-    def from_nvidia(cls, config: FastPitchConfig, state_dict: Mapping[str, torch.Tensor]) -> "FastPitch":
+    def from_nvidia(cls, config: FastPitchConfig, state_dict: Mapping[str, torch.Tensor]) -> FastPitch:
         """Strictly load an NVIDIA state_dict (either layout); the aligner's `attention.*` is dropped."""
         model = cls(config)
         sd = {k.removeprefix("module."): v for k, v in state_dict.items()}

@@ -19,14 +19,19 @@ of each predictor reads padded positions that the first one turned into ReLU(bia
 values, so an utterance's output depends on how far its batch was padded. Here every convolution
 input is re-masked to the item's true length, so each item equals its batch-1 result (which is
 NVIDIA's batch-1 result) whatever its bucket and batch.
+
+The FFT blocks' kernel-3 convolutions are ~97 % of the FLOPs. On CPU `prepare` moves their
+kernels into the Winograd F(4, 3) domain once, which halves those multiplications (same result to
+float rounding); `FastPitch` keeps both the checkpoint's params and this inference form.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import math
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -103,7 +108,8 @@ class FastPitchConfig:
                 continue
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise bad(f"{f.name} must be a number, got {v!r}")
-            object.__setattr__(self, f.name, float(v) if f.name.startswith("p_") or f.name == "speaker_emb_weight" else int(v))
+            real = f.name.startswith("p_") or f.name == "speaker_emb_weight"
+            object.__setattr__(self, f.name, float(v) if real else int(v))
         d = self.symbols_embedding_dim
         if self.in_fft_output_size != d or self.out_fft_output_size != d:
             raise bad(f"in/out_fft_output_size ({self.in_fft_output_size}, {self.out_fft_output_size}) must equal "
@@ -113,7 +119,8 @@ class FastPitchConfig:
         kernels = [self.in_fft_conv1d_kernel_size, self.out_fft_conv1d_kernel_size, self.dur_predictor_kernel_size,
                    self.pitch_predictor_kernel_size, self.pitch_embedding_kernel_size]
         if self.energy_conditioning:
-            missing = [f.name for f in dataclasses.fields(self) if f.name.startswith(("energy_", "p_energy_")) and getattr(self, f.name) is None]
+            missing = [f.name for f in dataclasses.fields(self)
+                       if f.name.startswith(("energy_", "p_energy_")) and getattr(self, f.name) is None]
             if missing:
                 raise bad(f"energy_conditioning is on but {', '.join(missing)} missing")
             kernels += [self.energy_predictor_kernel_size, self.energy_embedding_kernel_size]
@@ -125,7 +132,7 @@ class FastPitchConfig:
             raise bad(f"padding_idx {self.padding_idx} is outside the {self.n_symbols} symbols")
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FastPitchConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> FastPitchConfig:
         """Read `ckpt['config']` (or `to_dict()`); names every missing or unknown key at once."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         required = [n for n, f in fields.items() if f.default is dataclasses.MISSING]
@@ -145,12 +152,13 @@ class FastPitchConfig:
 
 PUBLISHED = FastPitchConfig(
     n_mel_channels=80, n_symbols=148, symbols_embedding_dim=384,
-    in_fft_n_layers=6, in_fft_n_heads=1, in_fft_d_head=64, in_fft_conv1d_kernel_size=3, in_fft_conv1d_filter_size=1536,
-    in_fft_output_size=384, p_in_fft_dropout=0.1, p_in_fft_dropatt=0.1, p_in_fft_dropemb=0.0,
-    out_fft_n_layers=6, out_fft_n_heads=1, out_fft_d_head=64, out_fft_conv1d_kernel_size=3, out_fft_conv1d_filter_size=1536,
-    out_fft_output_size=384, p_out_fft_dropout=0.1, p_out_fft_dropatt=0.1, p_out_fft_dropemb=0.0,
-    dur_predictor_kernel_size=3, dur_predictor_filter_size=256, p_dur_predictor_dropout=0.1, dur_predictor_n_layers=2,
-    pitch_predictor_kernel_size=3, pitch_predictor_filter_size=256, p_pitch_predictor_dropout=0.1, pitch_predictor_n_layers=2,
+    in_fft_n_layers=6, in_fft_n_heads=1, in_fft_d_head=64, in_fft_conv1d_kernel_size=3,
+    in_fft_conv1d_filter_size=1536, in_fft_output_size=384, p_in_fft_dropout=0.1, p_in_fft_dropatt=0.1,
+    p_in_fft_dropemb=0.0, out_fft_n_layers=6, out_fft_n_heads=1, out_fft_d_head=64, out_fft_conv1d_kernel_size=3,
+    out_fft_conv1d_filter_size=1536, out_fft_output_size=384, p_out_fft_dropout=0.1, p_out_fft_dropatt=0.1,
+    p_out_fft_dropemb=0.0, dur_predictor_kernel_size=3, dur_predictor_filter_size=256, p_dur_predictor_dropout=0.1,
+    dur_predictor_n_layers=2, pitch_predictor_kernel_size=3, pitch_predictor_filter_size=256,
+    p_pitch_predictor_dropout=0.1, pitch_predictor_n_layers=2,
     padding_idx=0, pitch_embedding_kernel_size=3, energy_conditioning=True, energy_predictor_kernel_size=3,
     energy_predictor_filter_size=256, p_energy_predictor_dropout=0.1, energy_predictor_n_layers=2,
     energy_embedding_kernel_size=3, n_speakers=1, speaker_emb_weight=1.0,
@@ -189,7 +197,7 @@ def _inverse(a: list[list[Fraction]]) -> list[list[Fraction]]:
     return [row[n:] for row in m]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Toom-Cook/Winograd F(m, r) for correlation: y = Aᵀ[(G g) ⊙ (Bᵀ d)] maps a tile d of
     m + r − 1 inputs to m outputs with m + r − 1 multiplications instead of m·r.
@@ -441,12 +449,13 @@ class FastPitchModule(nn.Module):
     def setup(self) -> None:
         c, dt = self.config, self.dtype
         d = c.symbols_embedding_dim
-        self.encoder = FFTransformer(d, c.in_fft_n_layers, c.in_fft_n_heads, c.in_fft_d_head, c.in_fft_conv1d_filter_size,
-                                     c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout, c.p_in_fft_dropatt,
-                                     c.p_in_fft_dropemb, n_embed=c.n_symbols, tile=self.tiles[0], dtype=dt)
-        self.decoder = FFTransformer(d, c.out_fft_n_layers, c.out_fft_n_heads, c.out_fft_d_head, c.out_fft_conv1d_filter_size,
-                                     c.out_fft_conv1d_kernel_size, c.p_out_fft_dropout, c.p_out_fft_dropatt,
-                                     c.p_out_fft_dropemb, tile=self.tiles[1], dtype=dt)
+        self.encoder = FFTransformer(d, c.in_fft_n_layers, c.in_fft_n_heads, c.in_fft_d_head,
+                                     c.in_fft_conv1d_filter_size, c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout,
+                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols, tile=self.tiles[0],
+                                     dtype=dt)
+        self.decoder = FFTransformer(d, c.out_fft_n_layers, c.out_fft_n_heads, c.out_fft_d_head,
+                                     c.out_fft_conv1d_filter_size, c.out_fft_conv1d_kernel_size, c.p_out_fft_dropout,
+                                     c.p_out_fft_dropatt, c.p_out_fft_dropemb, tile=self.tiles[1], dtype=dt)
         self.speaker_emb = nn.Embed(c.n_speakers, d, dtype=dt) if c.n_speakers > 1 else None
         self.duration_predictor = TemporalPredictor(c.dur_predictor_filter_size, c.dur_predictor_kernel_size,
                                                     c.p_dur_predictor_dropout, c.dur_predictor_n_layers, dtype=dt)
@@ -455,8 +464,9 @@ class FastPitchModule(nn.Module):
                                                  c.pitch_conditioning_formants, dtype=dt)
         self.pitch_emb = Conv1d(d, c.pitch_embedding_kernel_size, dtype=dt)
         if c.energy_conditioning:
-            self.energy_predictor = TemporalPredictor(c.energy_predictor_filter_size, c.energy_predictor_kernel_size,
-                                                      c.p_energy_predictor_dropout, c.energy_predictor_n_layers, dtype=dt)
+            self.energy_predictor = TemporalPredictor(c.energy_predictor_filter_size,
+                                                      c.energy_predictor_kernel_size, c.p_energy_predictor_dropout,
+                                                      c.energy_predictor_n_layers, dtype=dt)
             self.energy_emb = Conv1d(d, c.energy_embedding_kernel_size, dtype=dt)
         self.proj = _dense(c.n_mel_channels, "proj", dt)
         self.pitch_mean = self.param("pitch_mean", nn.initializers.zeros, (1,))
@@ -509,7 +519,8 @@ class FastPitchModule(nn.Module):
         reps = jnp.floor(durs / pace[:, None].astype(jnp.float32) + 0.5).astype(jnp.int32) * valid_b
         return Encoded(enc, reps, reps.sum(axis=1), dur_pred, pitch, energy)
 
-    def decode(self, enc: jax.Array, reps: jax.Array, n_frames: int, deterministic: bool = True) -> tuple[jax.Array, jax.Array]:
+    def decode(self, enc: jax.Array, reps: jax.Array, n_frames: int,
+               deterministic: bool = True) -> tuple[jax.Array, jax.Array]:
         """Length regulator into a static `n_frames` bucket, decoder, projection.
 
         Frame t of an item copies the token whose cumulative-duration interval [end[n-1], end[n])
@@ -517,7 +528,7 @@ class FastPitchModule(nn.Module):
         shapes, where NVIDIA multiplies a (T, N) 0/1 matrix with the encoding (O(T·N·D)) and sizes
         T by the data. Frames from `mel_lens` on are zero; `mel_lens` is capped at `n_frames`.
         """
-        b, n, _ = enc.shape
+        n = enc.shape[1]
         ends = jnp.cumsum(reps, axis=1)
         t = jnp.arange(n_frames)
         token = jax.vmap(lambda e: jnp.searchsorted(e, t, side="right"))(ends)
@@ -612,8 +623,8 @@ def encode(params: Any, ids: jax.Array, lengths: jax.Array, *, config: FastPitch
     b = ids.shape[0]
     if pitch_tgt is not None and pitch_tgt.ndim == 2:
         pitch_tgt = pitch_tgt[:, None, :]
-    scale = (jnp.where(_per_item(pitch_flatten, b, bool), 0.0, 1.0) * jnp.where(_per_item(pitch_invert, b, bool), -1.0, 1.0)
-             * _per_item(pitch_amplify, b, jnp.float32))
+    scale = (jnp.where(_per_item(pitch_flatten, b, bool), 0.0, 1.0)
+             * jnp.where(_per_item(pitch_invert, b, bool), -1.0, 1.0) * _per_item(pitch_amplify, b, jnp.float32))
     return FastPitchModule(config, dtype, _tiles(params, config)).apply(
         {"params": params}, ids, lengths, _per_item(speaker, b, jnp.int32), _per_item(pace, b, jnp.float32), scale,
         _per_item(pitch_shift, b, jnp.float32), _per_item(max_duration, b, jnp.float32), dur_tgt, pitch_tgt,
@@ -660,7 +671,8 @@ def check_ids(config: FastPitchConfig, ids: Any, lengths: Any = None) -> tuple[n
     else:
         lens = np.asarray(lengths)
         if lens.shape != (b,) or (lens.size and not np.issubdtype(lens.dtype, np.integer)):
-            raise InputError(f"lengths must be {b} integers (one per text), got {lens.dtype} array of shape {lens.shape}")
+            raise InputError(f"lengths must be {b} integers (one per text), "
+                             f"got {lens.dtype} array of shape {lens.shape}")
         if (lens > n).any():
             i = int(np.argmax(lens > n))
             raise InputError(f"lengths[{i}] = {int(lens[i])} exceeds the {n} ids given")
@@ -671,7 +683,8 @@ def check_ids(config: FastPitchConfig, ids: Any, lengths: Any = None) -> tuple[n
     bad = valid & ((arr < 0) | (arr >= config.n_symbols))
     if bad.any():
         i, j = map(int, np.argwhere(bad)[0])
-        raise InputError(f"ids[{i}, {j}] = {int(arr[i, j])} is not a symbol id: the model has ids 0..{config.n_symbols - 1}")
+        raise InputError(f"ids[{i}, {j}] = {int(arr[i, j])} is not a symbol id: "
+                         f"the model has ids 0..{config.n_symbols - 1}")
     return np.where(valid, arr, config.padding_idx).astype(np.int32), lens.astype(np.int32)
 
 
@@ -731,8 +744,8 @@ class FastPitchOutput(NamedTuple):
     dur_pred: jax.Array
 
 
-@functools.lru_cache(maxsize=None)
-def compiled_stages(config: FastPitchConfig, dtype: Any = jnp.float32) -> tuple[Callable[..., Encoded], Callable[..., tuple[jax.Array, jax.Array]]]:
+@functools.cache
+def compiled_stages(config: FastPitchConfig, dtype: Any = jnp.float32) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(jitted `encode`, jitted `decode`) for a config, shared by every model of that config (e.g.
     a checkpoint's plain and EMA weights): each bucket compiles once per process."""
     return (jax.jit(functools.partial(encode, config=config, dtype=dtype), static_argnames=("pitch_transform",)),
@@ -740,7 +753,8 @@ def compiled_stages(config: FastPitchConfig, dtype: Any = jnp.float32) -> tuple[
 
 
 class FastPitch:
-    """A converted FastPitch: config + params + compiled stages, `infer` with NVIDIA's controls."""
+    """A converted FastPitch: config, `params` (the checkpoint's, NVIDIA's layout), `inference_params`
+    (`prepare`d for this backend), the compiled stages `encode`/`decode`, and `infer`."""
 
     TOKEN_STEP = 32
     FRAME_STEP = 64
@@ -770,7 +784,8 @@ class FastPitch:
         b = ids.shape[0]
         _check_controls(c, b, speaker, pace, pitch_shift, pitch_amplify, max_duration)
         if pitch_transform is not None and not callable(pitch_transform):
-            raise InputError(f"pitch_transform must be a function (pitch, n_tokens, mean, std) -> pitch, got {pitch_transform!r}")
+            raise InputError("pitch_transform must be a function (pitch, n_tokens, mean, std) -> pitch, "
+                             f"got {pitch_transform!r}")
         if energy_tgt is not None and not c.energy_conditioning:
             raise InputError("energy_tgt given, but this FastPitch has no energy conditioning (FastPitch 1.0)")
         f, n_in = c.pitch_conditioning_formants, ids.shape[1]
@@ -783,13 +798,14 @@ class FastPitch:
         n = int(lengths.max())
         bucket = bucket_length(n, self.TOKEN_STEP)
         enc = self.encode(
-            self.inference_params, _pad_tokens(ids, bucket), lengths, speaker=np.asarray(speaker, np.int32), pace=pace,
-            pitch_shift=pitch_shift, pitch_amplify=pitch_amplify, pitch_flatten=pitch_flatten, pitch_invert=pitch_invert,
-            pitch_transform=pitch_transform, dur_tgt=_pad_tokens(dur_tgt, bucket),
+            self.inference_params, _pad_tokens(ids, bucket), lengths, speaker=np.asarray(speaker, np.int32),
+            pace=pace, pitch_shift=pitch_shift, pitch_amplify=pitch_amplify, pitch_flatten=pitch_flatten,
+            pitch_invert=pitch_invert, pitch_transform=pitch_transform, dur_tgt=_pad_tokens(dur_tgt, bucket),
             pitch_tgt=_pad_tokens(pitch_tgt, bucket), energy_tgt=_pad_tokens(energy_tgt, bucket),
             max_duration=max_duration)
         t = int(np.max(enc.mel_lens))  # the one host sync: the frame bucket depends on it
-        mel, mel_lens = self.decode(self.inference_params, enc.enc, enc.reps, n_frames=bucket_length(t, self.FRAME_STEP))
+        frames = bucket_length(t, self.FRAME_STEP)
+        mel, mel_lens = self.decode(self.inference_params, enc.enc, enc.reps, n_frames=frames)
         pitch = enc.pitch[:, 0, :n] if f == 1 else enc.pitch[..., :n]
         energy = None if enc.energy is None else enc.energy[:, :n]
         return FastPitchOutput(mel[:, :, :t], mel_lens, enc.reps[:, :n], pitch, energy, enc.dur_pred[:, :n])

@@ -76,6 +76,7 @@ _AMOUNT = re.compile(
     r"(?:\s?(?P<scale>(?i:thousand|million|billion|trillion|bn|mn|tn|[kmbt]))(?![A-Za-z]))?"
     r"(?:/(?P<per>[A-Za-z]{1,5})(?![A-Za-z]))?"
 )
+_INCH_MARK = re.compile(r'\d"')
 _RANGE_END = re.compile(r"\s?[-–]\s?\d+")
 _RANGE_DASH = re.compile(rf"\s?[-–]\s?(?=[{CURRENCY_SYMBOLS}]?\.?\d)")
 _AMPM = re.compile(r"\s?(?P<ap>[AaPp])\.?[Mm](?![A-Za-z])(?P<dot>\.)?")
@@ -270,6 +271,15 @@ def _fraction_or_date(text: str, start: int, num: str, fm: Match) -> str:
     return nums.fraction(num, den)
 
 
+def _is_inches(text: str, start: int, end: int) -> bool:
+    """A double quote right after a number is an inch mark unless it closes a quotation, that is,
+    unless an odd number of quote marks (other inch marks aside) comes before it."""
+    if text[end : end + 1] != '"':
+        return False
+    window = text[max(0, start - 200) : start]
+    return (window.count('"') - len(_INCH_MARK.findall(window))) % 2 == 0
+
+
 def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: Match) -> str:
     """'-' between numbers: 'minus' in arithmetic ('35-20=15', '3 - 2'); 'to' between numbers of
     similar size (a range '10-20', '1960-80', hours '9-5', a score '5-4'); else a pause ('978-0')."""
@@ -304,6 +314,8 @@ def _integer_suffix(text: str, start: int, end: int, digits: str) -> Result | No
         return f"the {nums.ordinal(q.group(1))} quarter of {nums.cardinal(q.group(2))}", q.end()
     if c == "/" and (fm := _SLASH.match(text, end)) is not None:
         reading = _fraction_or_date(text, start, digits, fm)
+        if _is_inches(text, start, fm.end()):  # 3/8"
+            return f"{reading} inch", fm.end() + 1
         units = _units_after(text, fm.end(), digits.lstrip("0") == "1")
         return (f"{reading} {units[0]}", units[1]) if units is not None else (reading, fm.end())
     if len(digits) > nums.MAX_CARDINAL_DIGITS:
@@ -370,7 +382,7 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
     if (c in "ABC" or c2 in "ABC") and not frac and len(whole) <= 4 and (era := _ERA.match(text, end)):
         words = f"{nums.year(whole)} {spell(era.group('era').replace('.', ''))}"
         return words + ("." if era.group()[-1] == "." and sentence_ends_after(text, era.end()) else ""), era.end()
-    if c == '"' and text.count('"', max(0, start - 200), start) % 2 == 0:  # not a closing quote
+    if _is_inches(text, start, end):
         return f"{words} {'inch' if singular else 'inches'}", end + 1
     if (c in _OPERATORS or c2 in _OPERATORS) and (op := _OPERATOR.match(text, end)) is not None:
         symbol = op.group("op")
@@ -473,7 +485,7 @@ def time_of_day(text: str, m: Match) -> Result:
         end = ampm.end()
         if ampm.group("dot") and sentence_ends_after(text, end):
             words += "."
-    elif minutes == "00" and seconds is None:
+    elif minutes == "00" and seconds is None and not text[end : end + 9].lstrip().startswith("o'clock"):
         words += " o'clock"
     tz = _TIMEZONE.match(text, end)
     if tz is not None and tz.group("tz").replace(".", "").lower() in TIMEZONES:

@@ -130,7 +130,7 @@ _NUMERIC = [
     r"(?P<num>(?<![\w.])[-+]?\.?\d)",
     r"(?P<digits>\d+)",  # digits glued to something else: "x8", "...48"
 ]
-_SYMBOL_CHARS = re.escape("&@%=#*<>^~|\\_+/" + KEPT.translate(str.maketrans("", "", CURRENCY_SYMBOLS)))
+_SYMBOL_CHARS = re.escape("&@%=#*<>^~|\\_+/" + KEPT)
 
 
 def _master(word_alternatives: list[str]) -> re.Pattern:
@@ -138,7 +138,7 @@ def _master(word_alternatives: list[str]) -> re.Pattern:
         rf"(?=[A-Z{CURRENCY_SYMBOLS}]){_MONEY}"
         rf"|(?<![A-Za-z0-9_])(?=[A-Za-z])(?:{'|'.join(word_alternatives)})"
         rf"|(?=[-+]?\.?\d|\()(?:{'|'.join(_NUMERIC)})"
-        rf"|(?P<sym>(?:[{_SYMBOL_CHARS}]|[{CURRENCY_SYMBOLS}](?!\s?\.?\d))+)"  # "$5" is money
+        rf"|(?P<sym>[{_SYMBOL_CHARS}]+)"
     )
 
 
@@ -171,6 +171,8 @@ _URL_SYMBOLS = {
 _SPELLED_URL_WORDS = frozenset(("http", "https", "www", "ftp"))
 _VOWEL = re.compile("[aeiouy]")
 _STATE_AFTER = re.compile(r"\.?(?:$|[,.;:)]|\s(?:\d{5}(?!\d)|$|[^A-Za-z]))")
+_SYMBOL_WORDS = {**SYMBOL_NAMES, **dict.fromkeys(SILENT_SYMBOLS, "")}
+_AMOUNT_AHEAD = re.compile(r"\s?\.?\d")
 _SYMBOL_BEFORE_NUMBER = {"~": "approximately", "<": "less than", ">": "greater than", "^": "to the power of"}
 _TITLES_WITHOUT_DOT_AT_END = frozenset("mr mrs ms messrs gen maj lt col capt sgt rev prof".split())
 
@@ -338,24 +340,24 @@ def _consonants(text: str, m: Match) -> Result:
 
 
 def _symbols(text: str, m: Match) -> Result:
-    """A run of symbols, each by its name in context: '#' before a number is 'number', '/' between
-    words 'slash' (but 'and/or' is 'and or'), '~' before a number 'approximately'."""
+    """A run of symbols, each by its name; the last one in context: '#' before a number is 'number',
+    '~' before a number 'approximately', '/' in 'and/or' silent. A currency sign before a number is
+    left to the money rule ("~$5": about five dollars)."""
     run = m.group()
     start, end = m.start(), m.end()
-    after = text[end : end + 3].lstrip(" " + CURRENCY_SYMBOLS)[:1]  # "~$5": about five dollars
-    spaced = text[start - 1 : start] == " " == text[end : end + 1]
-    and_or = run == "/" and prev_token(text, start).lower().endswith("and") and text[end : end + 2] == "or"
-    words = []
-    for i, c in enumerate(run):
-        last = i == len(run) - 1
-        if c == "#":
-            words.append("number" if last and after.isdigit() else "hash")
-        elif and_or:
-            continue  # "and/or" is said "and or"
-        elif c in _SYMBOL_BEFORE_NUMBER and last and (after.isdigit() or (c in "<>" and len(run) == 1 and spaced)):
-            words.append(_SYMBOL_BEFORE_NUMBER[c])
-        elif c not in SILENT_SYMBOLS:
-            words.append(SYMBOL_NAMES[c])
+    if len(run) > 1 and run[-1] in CURRENCY_SYMBOLS and _AMOUNT_AHEAD.match(text, end):
+        run, end = run[:-1], end - 1
+    words = [_SYMBOL_WORDS[c] for c in run]
+    last = run[-1]
+    after = text[end : end + 3].lstrip(" " + CURRENCY_SYMBOLS)[:1]
+    if last == "#" and after.isdigit():
+        words[-1] = "number"
+    elif last in _SYMBOL_BEFORE_NUMBER and (
+        after.isdigit() or (len(run) == 1 and last in "<>" and text[start - 1 : start] == " " == text[end : end + 1])
+    ):
+        words[-1] = _SYMBOL_BEFORE_NUMBER[last]  # "~50", "a < b"
+    elif run == "/" and prev_token(text, start).lower().endswith("and") and text[end : end + 2] == "or":
+        words[-1] = ""  # "and/or" is said "and or"
     return f" {' '.join(words)} ", end
 
 

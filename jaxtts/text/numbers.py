@@ -19,6 +19,7 @@ _UNDER_1000 = _UNDER_100 + [
     _ONES[h] + " hundred" + ("" if r == 0 else " " + _UNDER_100[r]) for h in range(1, 10) for r in range(100)
 ]
 DIGIT_WORDS = dict(zip("0123456789", _ONES))
+_SPELLED = str.maketrans({d: w + " " for d, w in DIGIT_WORDS.items()})
 
 _ORDINAL_LAST = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
@@ -46,9 +47,9 @@ def cardinal(digits: str) -> str:
     return " ".join(words)
 
 
-def spell_digits(digits: str, zero: str = "zero") -> str:
-    """'0509' -> 'zero five zero nine' (zero may be read 'oh')."""
-    return " ".join(zero if d == "0" else DIGIT_WORDS[d] for d in digits)
+def spell_digits(digits: str) -> str:
+    """'0509' -> 'zero five zero nine' (one C-level translate, so a megabyte of digits is cheap)."""
+    return digits.translate(_SPELLED)[:-1]
 
 
 def ordinal_words(words: str) -> str:
