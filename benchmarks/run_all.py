@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as e:  # noqa: BLE001 - one failing benchmark must not hide the others
             traceback.print_exc()
             results[name] = {"error": f"{type(e).__name__}: {e}"[:500]}
-        results[name]["wall_s"] = round(time.perf_counter() - start, 1)
+        results[name]["benchmark_wall_s"] = round(time.perf_counter() - start, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": info, "quick": args.quick, "results": results},
                                                       indent=1, default=str) + "\n")
