@@ -31,18 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import jax
+import torch
 
-from converters import fastpitch as fp_convert  # noqa: E402
-from converters import hifigan as hg_convert  # noqa: E402
-from converters.reference import fastpitch as fp_ref  # noqa: E402
-from converters.reference import hifigan as hg_ref  # noqa: E402
-from jaxtts import engine, text  # noqa: E402
-from jaxtts.errors import TextError  # noqa: E402
-from jaxtts.models import fastpitch as fp  # noqa: E402
-from jaxtts.models import hifigan as hg  # noqa: E402
+from converters import fastpitch as fp_convert
+from converters import hifigan as hg_convert
+from converters.reference import fastpitch as fp_ref
+from converters.reference import hifigan as hg_ref
+from jaxtts import engine, text
+from jaxtts.errors import TextError
+from jaxtts.models import fastpitch as fp
+from jaxtts.models import hifigan as hg
 
 CORPUS = ROOT.parent / "shared" / "textnorm" / "corpus.txt"
 BUILTIN = [

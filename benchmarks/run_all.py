@@ -32,7 +32,8 @@ ORDER = ["text", "fastpitch", "hifigan", "engine"]  # others follow alphabetical
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform(), "python": platform.python_version()}
@@ -71,13 +72,13 @@ def run_one(path: Path, quick: bool) -> dict:
         return module.run(quick=quick) if accepts_quick else module.run()
     quick_flag = ["--quick"] if quick and '"--quick"' in source else []
     if '"--json"' not in source:  # not yet machine-readable: keep what it prints
-        proc = subprocess.run([sys.executable, str(path), *quick_flag], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, str(path), *quick_flag], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         return {"stdout": proc.stdout.strip()[-3000:]}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        proc = subprocess.run([sys.executable, str(path), "--json", str(out), *quick_flag], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, str(path), "--json", str(out), *quick_flag], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         if not out.exists():

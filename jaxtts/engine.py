@@ -50,7 +50,7 @@ from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
 from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
-from jaxtts.text.symbols import SYMBOLS, SPACE_ID
+from jaxtts.text.symbols import SPACE_ID, SYMBOLS
 
 SAMPLE_RATE = 22_050
 
@@ -93,7 +93,7 @@ class Controls:
     denoise: float = 0.0
     max_duration: float = 75.0
 
-    def check(self, config: fp.FastPitchConfig) -> "Controls":
+    def check(self, config: fp.FastPitchConfig) -> Controls:
         for name in ("pace", "pitch_shift", "pitch_amplify", "denoise", "max_duration"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
@@ -172,6 +172,10 @@ T = TypeVar("T")
 
 class Synthesizer:
     """FastPitch + HiFi-GAN with bucketed, compiled-once programs. Use from one thread at a time.
+
+    Every synthesis method takes the voice controls of `Controls` as keywords (pace=1.1,
+    pitch_shift=20.0, speaker=0, denoise=0.005, ...). New values never recompile; a new
+    pitch_transform function, or denoise switched on, compiles its own programs once.
 
     token_buckets, frame_buckets, batch_buckets: the static shapes; the number of programs is at
     most |batch|·|token| encodes + |batch|·|frame| renders (per pitch transform / denoise on-off).

@@ -8,7 +8,6 @@ import os
 import random
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jax
@@ -23,7 +22,7 @@ from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 
-BUCKETS = dict(token_buckets=(64, 128, 256), frame_buckets=(256, 512, 1024, 2048, 4096), batch_buckets=(2,))
+BUCKETS = {"token_buckets": (64, 128, 256), "frame_buckets": (256, 512, 1024, 2048, 4096), "batch_buckets": (2,)}
 TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2 coffees! "
         "Was it worth it? Nobody knows. She sells sea shells by the sea shore; the shells are real. The end.")
 
@@ -31,11 +30,11 @@ TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2
 def small_models(seed: int = 0) -> tuple[fp.FastPitch, hg.HiFiGAN]:
     """FastPitch 1.1 and HiFi-GAN shrunk to a few thousand parameters each (hop 16, not 256: the
     engine reads the hop from the config, and the tests make hours of audio)."""
-    narrow = dict(symbols_embedding_dim=32, in_fft_output_size=32, out_fft_output_size=32, in_fft_n_layers=1,
-                  out_fft_n_layers=1, in_fft_d_head=8, out_fft_d_head=8, in_fft_conv1d_filter_size=32,
-                  out_fft_conv1d_filter_size=32, dur_predictor_filter_size=16, pitch_predictor_filter_size=16,
-                  energy_predictor_filter_size=16)
-    fc = dataclasses.replace(fp.PUBLISHED, **narrow)
+    fc = dataclasses.replace(
+        fp.PUBLISHED, symbols_embedding_dim=32, in_fft_output_size=32, out_fft_output_size=32, in_fft_n_layers=1,
+        out_fft_n_layers=1, in_fft_d_head=8, out_fft_d_head=8, in_fft_conv1d_filter_size=32,
+        out_fft_conv1d_filter_size=32, dur_predictor_filter_size=16, pitch_predictor_filter_size=16,
+        energy_predictor_filter_size=16)
     params = jax.tree.map(np.asarray, jax.jit(fp.init_params, static_argnums=0)(fc, jax.random.key(seed)))
     params["duration_predictor"]["fc"]["bias"] = np.full((1,), 1.5, np.float32)  # e^1.5 - 1 ≈ 3.5 frames a token
     params["pitch_mean"], params["pitch_std"] = np.array([214.7], np.float32), np.array([65.7], np.float32)
@@ -170,8 +169,8 @@ def test_100k_characters_stream_in_bounded_steps(synth):
     assert total > 60 * engine.SAMPLE_RATE
 
 
-@pytest.mark.parametrize("controls", [dict(pace=0.0), dict(pace=float("nan")), dict(speaker=3), dict(denoise=-1.0),
-                                      dict(volume=2.0)])
+@pytest.mark.parametrize("controls", [{"pace": 0.0}, {"pace": float("nan")}, {"speaker": 3}, {"denoise": -1.0},
+                                      {"pitch_flatten": "yes"}, {"volume": 2.0}])
 def test_bad_controls_are_input_errors(synth, controls):
     with pytest.raises(InputError):
         synth.synthesize("Hello.", **controls)
@@ -225,7 +224,7 @@ print("ok", len(texts))
 def test_batches_sharded_over_four_devices_equal_one_device():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     script = SHARDED.format(tests=str(Path(__file__).parent))
-    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["ok", "7"]
 
