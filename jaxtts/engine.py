@@ -167,9 +167,6 @@ class DirResult(NamedTuple):
     skipped: list[int]
 
 
-T = TypeVar("T")
-
-
 class Synthesizer:
     """FastPitch + HiFi-GAN with bucketed, compiled-once programs. Use from one thread at a time.
 
@@ -505,6 +502,9 @@ def _last_space(ids: list[int], limit: int) -> int | None:
 def _nothing_to_speak(text: str) -> str:
     shown = text if len(text) <= 40 else text[:37] + "..."
     return f"nothing to speak in {shown!r}: it has no words, letters or numbers after normalization"
+
+
+T = TypeVar("T")
 
 
 def _prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

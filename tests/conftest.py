@@ -1,7 +1,12 @@
 """Shared fixtures. `../shared` (golden outputs of NVIDIA's code) is optional: tests that need it skip cleanly."""
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Models, downloads and the XLA compilation cache that tests create never land in the user's ~/.cache.
+os.environ.setdefault("JAXTTS_CACHE", tempfile.mkdtemp(prefix="jaxtts-test-cache-"))
 
 pytest_plugins = ["_parity_options"]  # --fastpitch/--hifigan: parity on your own checkpoints
 
