@@ -1,7 +1,7 @@
 """FastPitch 1.1 at the published size on this machine: jaxtts (JAX, jitted, bucketed) vs our PyTorch
 reference (eager), in one run, same seeded weights, same threads.
 
-    .venv/bin/python benchmarks/bench_fastpitch.py [--repeats 7] [--threads N]
+    .venv/bin/python benchmarks/bench_fastpitch.py [--repeats 7] [--threads N] [--nvidia DIR]
 
 Batch 1: each text alone, the two frameworks interleaved per repeat so that background load hits
 both alike; median and best of the repeats per text, then the median over texts (NVIDIA's own
@@ -9,13 +9,18 @@ code measured ≈156 ms per sentence on this 2-core machine; ../shared/reference
 texts padded into one batch (JAX: token/frame buckets; PyTorch: NVIDIA-style padding with lengths),
 throughput in mel frames per second. JAX compile time is excluded (one warm-up call per shape).
 Texts are the golden ids when ../shared is beside the project, else random ids of their lengths.
+`--nvidia DIR` (DeepLearningExamples' PyTorch/SpeechSynthesis/FastPitch checkout) times NVIDIA's own
+`FastPitch.infer` with the same weights too.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
+import sys
 import time
+import types
 from pathlib import Path
 
 import jax
@@ -47,6 +52,29 @@ def padded(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return batch, lengths
 
 
+def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
+    """NVIDIA's FastPitch from a DeepLearningExamples checkout, our weights loaded. Its modules import
+    librosa and numba for training code only; empty stand-ins serve when those are not installed."""
+    sys.path.insert(0, str(src))
+    for name in ("librosa", "librosa.filters", "librosa.util", "numba"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            sys.modules[name] = types.ModuleType(name)
+    stand_ins = {"librosa.filters": {"mel": None}, "librosa.util": {"pad_center": None, "tiny": None},
+                 "numba": {"jit": lambda *a, **k: (lambda f: f), "prange": range}}
+    for name, attrs in stand_ins.items():
+        for attr, value in attrs.items():
+            if not hasattr(sys.modules[name], attr):
+                setattr(sys.modules[name], attr, value)
+    from fastpitch.model import FastPitch as NvidiaFastPitch
+
+    model = NvidiaFastPitch(**PUBLISHED.to_dict())
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    assert not unexpected and all(k.startswith("attention.") for k in missing), (missing, unexpected)
+    return model.eval()
+
+
 def timed(fn) -> float:
     t = time.perf_counter()
     fn()
@@ -57,58 +85,71 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--nvidia", type=Path, help="DeepLearningExamples' PyTorch/SpeechSynthesis/FastPitch directory")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     ref = seeded(PUBLISHED, seed=1234)
     model = FastPitch(PUBLISHED, from_state_dict(ref.state_dict(), PUBLISHED))
+    nvidia = nvidia_fastpitch(args.nvidia, ref.state_dict()) if args.nvidia else None
     ids = texts()
 
-    def run_jax(batch: np.ndarray, lengths: np.ndarray | None = None) -> int:
+    def run_jax(batch: np.ndarray, lengths: np.ndarray) -> int:
         out = model.infer(batch, lengths)
         out.mel.block_until_ready()
         return int(np.sum(out.mel_lens))
 
-    def run_torch(batch: np.ndarray, lengths: np.ndarray | None = None) -> int:
+    def run_torch(batch: np.ndarray, lengths: np.ndarray) -> int:
         with torch.inference_mode():
-            _, mel_lens, *_ = ref.infer(torch.from_numpy(batch), None if lengths is None else torch.from_numpy(lengths))
+            _, mel_lens, *_ = ref.infer(torch.from_numpy(batch), torch.from_numpy(lengths))
         return int(mel_lens.sum())
 
+    def run_nvidia(batch: np.ndarray, lengths: np.ndarray) -> int:
+        with torch.inference_mode():  # NVIDIA's infer finds the padding itself
+            _, mel_lens, *_ = nvidia.infer(torch.from_numpy(batch).long())
+        return int(mel_lens.sum())
+
+    runners = {"jax": run_jax, "torch reference": run_torch} | ({"NVIDIA's code": run_nvidia} if nvidia else {})
     print(f"FastPitch 1.1, published size ({sum(p.numel() for p in ref.parameters()) / 1e6:.1f}M parameters), "
           f"fp32, CPU, {args.threads} threads; jax {jax.__version__}, torch {torch.__version__}; "
           f"load average at start {os.getloadavg()[0]:.2f}")
-    single = {name: i[None] for name, i in ids.items()}
-    frames = {name: run_jax(b) for name, b in single.items()}  # warm-up: compiles each text's buckets
-    for b in single.values():
-        run_torch(b)
-    jt = {name: [] for name in single}
-    tt = {name: [] for name in single}
-    for _ in range(args.repeats):
-        for name, b in single.items():
-            jt[name].append(timed(lambda b=b: run_jax(b)))
-            tt[name].append(timed(lambda b=b: run_torch(b)))
 
-    print("\nbatch 1                 tokens  frames   jax ms (best)   torch ms (best)   torch/jax")
-    for name, b in single.items():
-        j, t = statistics.median(jt[name]) * 1e3, statistics.median(tt[name]) * 1e3
-        print(f"  {name:20s} {b.shape[1]:7d} {frames[name]:7d} {j:8.1f} ({min(jt[name]) * 1e3:6.1f}) "
-              f"{t:9.1f} ({min(tt[name]) * 1e3:6.1f}) {t / j:10.2f}x")
-    j = statistics.median(statistics.median(v) for v in jt.values()) * 1e3
-    t = statistics.median(statistics.median(v) for v in tt.values()) * 1e3
-    print(f"  median per sentence {j:31.1f} {t:18.1f} {t / j:19.2f}x")
+    def measure(batches: dict[str, tuple[np.ndarray, np.ndarray]], repeats: int) -> dict[str, dict[str, list]]:
+        """Seconds per call, runners interleaved per repeat; one untimed warm-up call (JAX compiles)."""
+        times = {r: {name: [] for name in batches} for r in runners}
+        for name, (b, lens) in batches.items():
+            for run in runners.values():
+                run(b, lens)
+        for _ in range(repeats):
+            for name, (b, lens) in batches.items():
+                for r, run in runners.items():
+                    times[r][name].append(timed(lambda run=run, b=b, lens=lens: run(b, lens)))
+        return times
+
+    single = {name: padded([i]) for name, i in ids.items()}
+    frames = {name: run_jax(*b) for name, b in single.items()}
+    times = measure(single, args.repeats)
+    median = {r: {name: statistics.median(t) for name, t in v.items()} for r, v in times.items()}
+    print(f"\nbatch 1: ms, median (best) of {args.repeats}; speed-up = their median / jax's")
+    print(f"  {'text':9s} {'tokens':>6s} {'frames':>6s}" + "".join(f" {r:>26s}" for r in runners))
+    for name, (b, _) in single.items():
+        cells = [f"{median[r][name] * 1e3:7.1f} ({min(times[r][name]) * 1e3:5.1f})"
+                 + (f" {median[r][name] / median['jax'][name]:5.2f}x" if r != "jax" else "") for r in runners]
+        print(f"  {name:9s} {b.shape[1]:6d} {frames[name]:6d}" + "".join(f" {c:>26s}" for c in cells))
+    per_sentence = {r: statistics.median(median[r].values()) for r in runners}
+    print(f"  {'median per sentence':23s}" + "".join(
+        f" {per_sentence[r] * 1e3:19.1f}" + (f" {per_sentence[r] / per_sentence['jax']:5.2f}x" if r != "jax" else "")
+        for r in runners))
 
     names = list(ids)
-    batch, lengths = padded([ids[names[i % len(names)]] for i in range(8)])
-    total = run_jax(batch, lengths)
-    run_torch(batch, lengths)
-    jb, tb = [], []
-    for _ in range(max(2, args.repeats // 2)):
-        jb.append(timed(lambda: run_jax(batch, lengths)))
-        tb.append(timed(lambda: run_torch(batch, lengths)))
-    j, t = statistics.median(jb), statistics.median(tb)
-    print(f"\nbatch 8 ({total} mel frames, {batch.shape[1]} tokens padded)")
-    print(f"  jax   {j * 1e3:8.1f} ms  {total / j:8.0f} frames/s")
-    print(f"  torch {t * 1e3:8.1f} ms  {total / t:8.0f} frames/s   jax/torch throughput {t / j:.2f}x")
+    batch8 = {"batch8": padded([ids[names[i % len(names)]] for i in range(8)])}
+    total = run_jax(*batch8["batch8"])
+    times8 = measure(batch8, max(3, args.repeats // 2))
+    print(f"\nbatch 8: {total} mel frames, {batch8['batch8'][0].shape[1]} tokens padded")
+    for r in runners:
+        t = statistics.median(times8[r]["batch8"])
+        ratio = f"   jax is {t / statistics.median(times8['jax']['batch8']):.2f}x" if r != "jax" else ""
+        print(f"  {r:16s} {t * 1e3:8.1f} ms  {total / t:8.0f} mel frames/s{ratio}")
     print(f"load average at end {os.getloadavg()[0]:.2f} "
           f"(above ~{args.threads}, another job shared the cores and the timings are unreliable)")
 
