@@ -303,6 +303,8 @@ def test_measurement_units(text, spoken):
     ("Dr. Smith", "doctor Smith"),
     ("dr Smith", "doctor Smith"),
     ("123 Circle Dr., Santa Maria", "one twenty three Circle drive, Santa Maria"),
+    ("In 2024 Dr. Who returned.", "In twenty twenty four doctor Who returned."),
+    ("He lives on Elm Dr. Who knew?", "He lives on Elm drive. Who knew?"),
     ("Mr. and Mrs. Jones", "mister and misses Jones"),
     ("Ms. Lee", "miz Lee"),
     ("St. Patrick's cathedral", "saint Patrick's cathedral"),

@@ -570,7 +570,7 @@ def prepare(params: Any, config: FastPitchConfig, tile: int | None = None) -> di
     FastPitch's FLOPs — moved into the Winograd F(tile, k) domain once, so that every call does
     half the multiplies (tile 4, k 3). `encode` and `decode` take either form.
 
-    `tile=None` picks per backend: 4 on CPU (measured ~1.6x faster at batch 1; equal to the plain
+    `tile=None` picks per backend: 4 on CPU (measured 1.5x faster at batch 1; equal to the plain
     convolution to float rounding, ~1e-6 on the mel), 0 elsewhere (params returned as they are:
     GPUs and TPUs run the plain convolution at full rate). Costs twice those kernels' memory.
     """

@@ -231,11 +231,12 @@ def _abbreviation(text: str, m: Match) -> Result:
         return _not_an_abbreviation(text, m)  # "Atari ST", "DR DOS": capitals are acronyms
     before_name = bool(nxt) and nxt[0].isupper() and nxt.lower() not in SENTENCE_STARTERS
     prev = prev_token(text, start)
-    after_name = bool(prev) and prev[-1].isalnum() and (prev[0].isupper() or prev[0].isdigit())
+    # A street name ('Main', '5th') precedes a street type; a bare number ('in 2024 Dr. Who') does not.
+    after_name = bool(prev) and prev[-1].isalnum() and (prev[0].isupper() or (prev[0].isdigit() and not prev.isdigit()))
     end_dot = "." if dotted and sentence_ends_after(text, end) else ""
     if key in TITLE_OR_PLACE:
         title, place = TITLE_OR_PLACE[key]
-        if before_name:
+        if before_name or (nxt[:1].isupper() and not after_name):  # "Dr. Who": no street name before
             return title, end
         if after_name or not nxt:
             return place + end_dot, end
