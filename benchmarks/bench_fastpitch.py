@@ -76,6 +76,9 @@ def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
 
 
 def timed(fn) -> float:
+    """Seconds for fn(), after a pause: worker threads keep spinning for a while after a parallel
+    region (OpenMP, XLA's pool), and would otherwise steal the cores from the next framework."""
+    time.sleep(0.3)
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
