@@ -3,11 +3,11 @@ reference (eager), in one run, same seeded weights, same threads.
 
     .venv/bin/python benchmarks/bench_fastpitch.py [--repeats 7] [--threads N] [--nvidia DIR]
 
-Batch 1: each text alone, the two frameworks interleaved per repeat so that background load hits
-both alike; median and best of the repeats per text, then the median over texts (NVIDIA's own
-code measured ≈156 ms per sentence on this 2-core machine; ../shared/reference §9). Batch 8: the
-texts padded into one batch (JAX: token/frame buckets; PyTorch: NVIDIA-style padding with lengths),
-throughput in mel frames per second. JAX compile time is excluded (one warm-up call per shape).
+Batch 1: each text alone, in rounds that run each framework over all texts back to back, so
+background load hits all alike; median and best of the rounds per text, then the median over
+texts (../shared/reference §9 quotes ≈156 ms per sentence for NVIDIA's code on this machine).
+Batch 8: the texts padded into one batch (JAX: token/frame buckets; PyTorch: padding with
+lengths), throughput in mel frames per second. JAX compile time is excluded (a warm-up call each).
 Texts are the golden ids when ../shared is beside the project, else random ids of their lengths.
 `--nvidia DIR` (DeepLearningExamples' PyTorch/SpeechSynthesis/FastPitch checkout) times NVIDIA's own
 `FastPitch.infer` with the same weights too.
@@ -76,9 +76,6 @@ def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
 
 
 def timed(fn) -> float:
-    """Seconds for fn(), after a pause: worker threads keep spinning for a while after a parallel
-    region (OpenMP, XLA's pool), and would otherwise steal the cores from the next framework."""
-    time.sleep(0.3)
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
@@ -118,14 +115,17 @@ def main() -> None:
           f"load average at start {os.getloadavg()[0]:.2f}")
 
     def measure(batches: dict[str, tuple[np.ndarray, np.ndarray]], repeats: int) -> dict[str, dict[str, list]]:
-        """Seconds per call, runners interleaved per repeat; one untimed warm-up call (JAX compiles)."""
+        """Seconds per call. Each round runs every runner over all batches back to back (a framework's
+        worker threads spin on after its calls and would slow a different framework called right
+        after), so only a round's first call follows a switch; rounds alternate background load
+        over the runners. One untimed warm-up call each (JAX compiles)."""
         times = {r: {name: [] for name in batches} for r in runners}
-        for name, (b, lens) in batches.items():
-            for run in runners.values():
+        for r, run in runners.items():
+            for b, lens in batches.values():
                 run(b, lens)
         for _ in range(repeats):
-            for name, (b, lens) in batches.items():
-                for r, run in runners.items():
+            for r, run in runners.items():
+                for name, (b, lens) in batches.items():
                     times[r][name].append(timed(lambda run=run, b=b, lens=lens: run(b, lens)))
         return times
 

@@ -27,7 +27,7 @@ def detect(ckpt: dict, path: Path) -> str:
     keys = [k for k in ckpt if isinstance(k, str)]
     if any(k.removeprefix("module.").startswith("encoder.word_emb") for k in keys):
         return "fastpitch"
-    if any(k.startswith("conv_pre.") for k in keys):
+    if any(k.removeprefix("module.").startswith("conv_pre.") for k in keys):
         return "hifigan"
     shown = ", ".join(map(str, list(ckpt)[:8]))
     raise CheckpointError(

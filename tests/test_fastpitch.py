@@ -178,12 +178,14 @@ def test_fastpitch_1_0_without_energy_matches_reference(tmp_path: Path):
         model.infer(ids, energy_tgt=np.zeros(ids.shape, np.float32))
 
 
-def test_several_pitch_formants_match_reference(golden: Path):
-    """`pitch_conditioning_formants` > 1 (a 1.1 option): pitch is (B, F, N), targets likewise."""
-    raw = load_torch(golden / LAYOUTS["current"])["config"]
-    cfg = FastPitchConfig.from_dict({**raw, "pitch_conditioning_formants": 2})
+def test_several_pitch_formants_match_reference(tmp_path: Path, golden: Path):
+    """`pitch_conditioning_formants` > 1 (a 1.1 option): pitch is (B, F, N), targets likewise.
+    Saved as the current trainer does, aligner weights included, and loaded by the public API."""
+    raw = {**load_torch(golden / LAYOUTS["current"])["config"], "pitch_conditioning_formants": 2}
+    cfg = FastPitchConfig.from_dict(raw)
     ref = seeded(cfg, seed=3)
-    model = FastPitch(cfg, converter.from_state_dict(ref.state_dict(), cfg))
+    sd = ref.state_dict() | checkpoints.fastpitch_aligner(raw)
+    model = jaxtts.load_fastpitch(checkpoints.fastpitch_checkpoint(tmp_path / "f2.pt", raw, sd))
     ids = _ids(np.random.default_rng(1), 23)
     tgt = np.random.default_rng(2).standard_normal((1, 2, 23)).astype(np.float32)
     with torch.inference_mode():

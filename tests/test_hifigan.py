@@ -20,7 +20,9 @@ from jaxtts.errors import CheckpointError, ConfigError, InputError
 from jaxtts.models import denoiser
 from jaxtts.models.hifigan import PUBLISHED, Generator, HiFiGAN, HiFiGANConfig, generate
 
-from checkpoints import hifigan_state_dict, write_jik876_hifigan, write_nvidia_hifigan
+from checkpoints import (
+    fastpitch_1_0_config, fastpitch_checkpoint, hifigan_state_dict, write_jik876_hifigan, write_nvidia_hifigan,
+)
 
 TOL = 1e-4
 # Small but complete: both stage kinds, 2 kernels per stage (so nothing may assume 3), odd order.
@@ -245,6 +247,13 @@ def test_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match="refused"):
         jaxtts.load_hifigan(evil)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_generated_fastpitch_file_given_as_vocoder(tmp_path):
+    path = fastpitch_checkpoint(tmp_path / "FastPitch_checkpoint_10.pt", fastpitch_1_0_config(),
+                                {"encoder.word_emb.weight": torch.zeros(148, 32)})
+    with pytest.raises(CheckpointError, match="fastpitch"):
+        jaxtts.load_hifigan(path)
 
 
 def test_golden_fastpitch_given_as_vocoder(golden):

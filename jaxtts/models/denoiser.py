@@ -4,9 +4,8 @@ The bias is the magnitude of frame 0 of the STFT of what the generator makes fro
 (1, 80, 88). Denoising subtracts `strength · bias` from every frame's magnitude, clamps at zero,
 and resynthesises with the original phases. The STFT is NVIDIA's `common/stft.py` (after
 Seetharaman's pytorch-stft): reflect padding n_fft/2, periodic Hann, forward and inverse bases
-applied as matrices, the inverse basis being the pseudo-inverse of the scaled forward one, and
-window-sum-square normalisation. The matrices are built the same way, so the output matches to
-float rounding.
+applied as matrices (the inverse one being the pseudo-inverse of the scaled forward one, here in
+closed form) and window-sum-square normalisation, so the output matches NVIDIA's to float rounding.
 """
 from __future__ import annotations
 

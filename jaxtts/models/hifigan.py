@@ -5,8 +5,9 @@ mirror the PyTorch state_dict (`conv_pre`, `ups_0`, `resblocks_0_1/convs1_2`, `c
 converter's rename table reads like a table. Weight norm is folded into plain kernels: inference
 never needs g and v apart.
 
-The generator is convolution-bound: XLA fuses the leaky ReLUs, masks, residual adds and branch
-means into about one elementwise pass per convolution (v1: 78 convolutions, 99 fusions).
+The generator is convolution-bound: XLA fuses the leaky ReLUs, masks, biases, residual adds and
+branch means into about one elementwise pass per convolution (dropping every leaky ReLU saves 1 %),
+so speed comes from the convolutions themselves: see `_conv` and `ConvTranspose1d`.
 """
 from __future__ import annotations
 
@@ -154,8 +155,9 @@ def _precision(dtype: Any) -> jax.lax.Precision:
 def _conv(x: jax.Array, kernel: jax.Array, pad: tuple[int, int], dilation: int = 1) -> jax.Array:
     """1-D correlation of (B, T, C) with a (k, in, out) kernel, run as a 2-D one over a (1, T) image.
 
-    Same maths, but XLA:CPU's 2-D convolution runs every HiFi-GAN layer shape at ~500 GFLOP/s on
-    the benchmark machine where its 1-D one manages 250-490 (worst with few channels).
+    Same maths; XLA:CPU hands 2-D convolutions to YNNPACK, which runs every HiFi-GAN layer shape at
+    ~500 GFLOP/s on the benchmark machine, and 1-D ones to Eigen at 250-490 (worst with few
+    channels). Worth 1.2x on the whole generator; other backends see the same convolution.
     """
     y = jax.lax.conv_general_dilated(
         x[:, None], kernel[None], (1, 1), [(0, 0), pad], rhs_dilation=(1, dilation),
@@ -222,7 +224,7 @@ class ConvTranspose1d(nn.Module):
             m = (np.arange(r0, r1) + p)[None, :] % u + u * np.arange(taps - 1, -1, -1)[:, None]
             w = kernel[m].transpose(0, 2, 1, 3).reshape(taps, x.shape[-1], (r1 - r0) * self.features)
             phases.append(_conv(x, w, (taps - 1 - c, c)))
-        y = jnp.concatenate(phases, axis=-1) if len(phases) > 1 else phases[0]
+        y = jnp.concatenate(phases, axis=-1)
         return y.reshape(x.shape[0], x.shape[1] * u, self.features) + bias.astype(x.dtype)
 
 
