@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import statistics
 import sys
@@ -86,6 +87,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--nvidia", type=Path, help="DeepLearningExamples' PyTorch/SpeechSynthesis/FastPitch directory")
+    ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -149,12 +151,22 @@ def main() -> None:
     total = run_jax(*batch8["batch8"])
     times8 = measure(batch8, max(3, args.repeats // 2))
     print(f"\nbatch 8: {total} mel frames, {batch8['batch8'][0].shape[1]} tokens padded")
+    frames_per_s = {}
     for r in runners:
         t = statistics.median(times8[r]["batch8"])
+        frames_per_s[r] = total / t
         ratio = f"   jax is {t / statistics.median(times8['jax']['batch8']):.2f}x" if r != "jax" else ""
         print(f"  {r:16s} {t * 1e3:8.1f} ms  {total / t:8.0f} mel frames/s{ratio}")
     print(f"load average at end {os.getloadavg()[0]:.2f} "
           f"(above ~{args.threads}, another job shared the cores and the timings are unreliable)")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "batch1_ms_per_sentence": {r: per_sentence[r] * 1e3 for r in runners},
+            "batch1_speedup_vs_torch": per_sentence["torch reference"] / per_sentence["jax"],
+            "batch8_mel_frames_per_s": frames_per_s,
+            "batch8_speedup_vs_torch": frames_per_s["jax"] / frames_per_s["torch reference"],
+            "load_average": os.getloadavg()[0],
+        }, indent=2))
 
 
 if __name__ == "__main__":

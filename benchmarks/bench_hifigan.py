@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import platform
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -46,6 +48,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -85,6 +88,15 @@ def main() -> None:
     print(f"speed-up of jax over torch eager: best {wall['torch'].min() / wall['jax'].min():.2f}x, "
           f"median {np.median(wall['torch']) / np.median(wall['jax']):.2f}x, "
           f"CPU time {np.median(cpu['torch']) / np.median(cpu['jax']):.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "model": f"HiFi-GAN {args.version}", "audio_s": audio_s, "max_abs_err": err,
+            "jax_s_per_audio_s": float(wall["jax"].min() / audio_s),
+            "torch_s_per_audio_s": float(wall["torch"].min() / audio_s),
+            "speedup_best": float(wall["torch"].min() / wall["jax"].min()),
+            "speedup_median": float(np.median(wall["torch"]) / np.median(wall["jax"])),
+            "load_average": os.getloadavg()[0],
+        }, indent=2))
 
 
 if __name__ == "__main__":
