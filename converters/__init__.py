@@ -43,22 +43,22 @@ def convert_in_memory(path: str | Path, *, expect: str | None = None, **options:
         from . import nemo
 
         model, config, params = nemo.from_archive(path, **options)
-    else:
-        ckpt = load_torch(path)
-        model = detect(ckpt, path)
-        if expect is not None and model != expect:
-            raise CheckpointError(
-                f"{path} is a {model} checkpoint, not a {expect}; pass it where a {model} is expected"
-            )
-        from_checkpoint = importlib.import_module(f"converters.{model}").from_checkpoint
-        unknown = set(options) - set(inspect.signature(from_checkpoint).parameters)
-        if unknown:
-            raise CheckpointError(f"{path} is a {model} checkpoint; option(s) {', '.join(sorted(unknown))} do not apply to it")
-        cfg, params = from_checkpoint(ckpt, path, **options)
-        config = cfg.to_dict()
+        _expect(model, expect, path)
+        return model, config, params
+    ckpt = load_torch(path)
+    model = detect(ckpt, path)
+    _expect(model, expect, path)  # before converting: a wrong model needs no conversion to be refused
+    from_checkpoint = importlib.import_module(f"converters.{model}").from_checkpoint
+    unknown = set(options) - set(inspect.signature(from_checkpoint).parameters)
+    if unknown:
+        raise CheckpointError(f"{path} is a {model} checkpoint; option(s) {', '.join(sorted(unknown))} do not apply to it")
+    cfg, params = from_checkpoint(ckpt, path, **options)
+    return model, cfg.to_dict(), params
+
+
+def _expect(model: str, expect: str | None, path: Path) -> None:
     if expect is not None and model != expect:
-        raise CheckpointError(f"{path} holds a {model} model, not a {expect}")
-    return model, config, params
+        raise CheckpointError(f"{path} is a {model} checkpoint, not a {expect}; pass it where a {model} is expected")
 
 
 def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, overwrite: bool = False,
@@ -66,5 +66,6 @@ def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, over
     """Convert `src` (.pt or .nemo) into the jaxtts directory `dst`; nothing is written on failure."""
     src = Path(src).expanduser()
     model, config, params = convert_in_memory(src, expect=expect, **options)
-    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": hub.sha256(src), "options": {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}}
+    plain_options = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}
+    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": hub.sha256(src), "options": plain_options}
     return checkpoint.save(dst, model=model, config=config, params=params, source=source, overwrite=overwrite)

@@ -108,7 +108,7 @@ def test_options_meant_for_other_formats_are_refused(golden):
 
 
 def test_the_wrong_kind_is_named(golden):
-    with pytest.raises(CheckpointError, match="holds a hifigan model, not a fastpitch"):
+    with pytest.raises(CheckpointError, match="is a hifigan checkpoint, not a fastpitch"):
         converters.convert_in_memory(golden / "nemo" / "hifigan_small.nemo", expect="fastpitch")
 
 
