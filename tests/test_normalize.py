@@ -96,6 +96,11 @@ def test_cardinals(text, spoken):
     ("978-0", "nine hundred seventy eight - zero"),
     ("a 5-4 decision", "a five to four decision"),
     ("1980-1970 kg", "one thousand nine hundred eighty to one thousand nine hundred seventy kilograms"),
+    ("serial 4F7-2B9", "serial four F seven - two B nine"),
+    ("7-2B9", "seven - two B nine"),
+    ("1990-present", "nineteen ninety to present"),
+    ("the 2019/20 season", "the twenty nineteen to twenty season"),
+    ("1999/2000", "nineteen ninety nine to two thousand"),
 )
 def test_ranges_and_dashes(text, spoken):
     assert normalize(text) == spoken
@@ -129,6 +134,9 @@ def test_decimals(text, spoken):
     ("the 1/7th share", "the one seventh share"),
     ("a 1/2-inch pipe", "a one half-inch pipe"),
     ("24/7", "twenty four seven"),
+    ("rated 4/5 stars", "rated four out of five stars"),
+    ("Meeting on Tuesday 1/4", "Meeting on Tuesday the fourth of January"),
+    ("about 2/3rds", "about two thirds"),
 )
 def test_fractions(text, spoken):
     assert normalize(text) == spoken
@@ -191,6 +199,9 @@ def test_years_versus_counts(text, spoken):
     ("$5-10", "five to ten dollars"),
     ("99¢", "ninety nine cents"),
     ("50p", "fifty pence"),
+    ("USD 100", "one hundred United States dollars"),
+    ("It costs 1.50 EUR.", "It costs one euro fifty cents."),
+    ("100 CAD", "one hundred Canadian dollars"),
 )
 def test_currency(text, spoken):
     assert normalize(text) == spoken
@@ -244,6 +255,9 @@ def test_times(text, spoken):
     ("due 4/9", "due the ninth of April"),
     ("2Q22", "the second quarter of twenty two"),
     ("Oct. 2019", "October twenty nineteen"),
+    ("open Mon-Fri", "open Monday to Friday"),
+    ("Tue - Thu.", "Tuesday to Thursday."),
+    ("the Mon-Khmer languages", "the Mon-Khmer languages"),
 )
 def test_dates(text, spoken):
     assert normalize(text) == spoken
@@ -294,6 +308,8 @@ def test_telephone_numbers(text, spoken):
     ("what's 50kg in lbs?", "what's fifty kilograms in pounds?"),
     ("2x4 lumber", "two by four lumber"),
     ("3x faster", "three times faster"),
+    ("9.8 m/s2", "nine point eight meters per second squared"),
+    ("2 kg/m3", "two kilograms per cubic meter"),
 )
 def test_measurement_units(text, spoken):
     assert normalize(text) == spoken
@@ -332,6 +348,16 @@ def test_measurement_units(text, spoken):
     ("Acme Co.", "Acme company."),
     ("Vol. 24", "volume twenty four"),
     ("on the mar.", "on the mar."),
+    ("10 Downing St. London", "ten Downing street London"),
+    ("Martin Luther King Jr. Blvd.", "Martin Luther King junior boulevard."),
+    ("part no. A12", "part number A twelve"),
+    ("1600 Pennsylvania Ave NW", "sixteen hundred Pennsylvania avenue Northwest"),
+    ("350 5th Ave", "three fifty fifth avenue"),
+    ("Ask your Dr. about it.", "Ask your doctor about it."),
+    ("the Dr. said no", "the doctor said no"),
+    ("Corner of King St. W. and Bay", "Corner of King street West and Bay"),
+    ("45 Park Ave. S.", "forty five Park avenue South."),
+    ("Dr. W. Smith", "doctor W Smith"),
 )
 def test_abbreviations_by_context(text, spoken):
     assert normalize(text) == spoken
@@ -382,6 +408,12 @@ def test_acronyms(text, spoken):
     ("Then I left.", "Then I left."),
     ("Malcolm X", "Malcolm X"),
     ("the DC area", "the D C area"),
+    ("the XXI century", "the twenty first century"),
+    ("the XVIII Dynasty", "the eighteenth Dynasty"),
+    ("I and II are done", "I and two are done"),
+    ("an IV drip", "an I V drip"),
+    ("Queen Victoria I", "Queen Victoria the first"),
+    ("Queen Anne I think", "Queen Anne I think"),
 )
 def test_roman_numerals(text, spoken):
     assert normalize(text) == spoken
@@ -408,6 +440,8 @@ def test_roman_numerals(text, spoken):
     ("$ and % alone", "dollar and percent alone"),
     ("f++", "f plus plus"),
     ("*footnote*", "footnote"),
+    ("Order #A-1234", "Order number A-twelve thirty four"),
+    ("#MeToo", "hash MeToo"),
 )
 def test_symbols(text, spoken):
     assert normalize(text) == spoken

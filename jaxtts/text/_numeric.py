@@ -15,6 +15,7 @@ from jaxtts.text._context import next_word, pad, prev_token, prev_word, sentence
 from jaxtts.text._tables import (
     COUNT_NOUNS,
     CURRENCIES,
+    CURRENCY_CODES,
     DIRECTIONS,
     DOLLAR_PREFIXES,
     LENGTH_UNITS,
@@ -25,11 +26,13 @@ from jaxtts.text._tables import (
     PER_UNITS,
     POWERS,
     SCALES,
+    SCORE_WORDS,
     SLASH_IDIOMS,
     STREET_TYPES,
     SYMBOL_NAMES,
     TIMEZONES,
     UNITS,
+    WEEKDAYS,
 )
 from jaxtts.text._words import spell, word_piece
 
@@ -43,7 +46,7 @@ CURRENCY_SYMBOLS = "$£€¥₹₩₽"
 _NUMBER = re.compile(r"(?P<sign>[-+])?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)?(?:\.(?P<frac>\d+))?")
 _NEXT_NUMBER = re.compile(r"[-+]?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)?(?:\.(?P<frac>\d+))?")
 _MIXED_FRACTION = re.compile(r"\s+(\d{1,3})/(\d{1,3})(?![\d/])")
-_SLASH = re.compile(r"/(?P<den>\d+)(?P<suf>(?i:st|nd|rd|th|s)(?![A-Za-z]))?(?![\d/]|\.\d)")
+_SLASH = re.compile(r"/(?P<den>\d+)(?P<suf>(?i:(?:st|nd|rd|th)s?|s)(?![A-Za-z]))?(?![\d/]|\.\d)")
 _ORDINAL_SUFFIX = re.compile(r"(?i:(st|nd|rd|th))(?![A-Za-z])")
 _PLURAL = re.compile(r"'?s(?![\w'])")
 _SPACED_S = re.compile(r" s(?![\w'])")
@@ -53,8 +56,12 @@ _TIMES = re.compile(r"[x×](?=\d)|[x×](?![\w])")
 _SPACED_TIMES = re.compile(r" [x×] (?=\d)")
 _UNIT = re.compile(
     r"(?P<scale>\s(?:hundred|thousand|million|billion|trillion))?(?P<sep>\s?|-)(?P<sq>(?:sq|cu)\.?\s?)?"
-    r"(?P<u>[A-Za-z°][A-Za-z]{0,4})(?P<pow>[23](?!\d))?(?:/(?P<per>[A-Za-z]{1,5}))?(?P<dot>\.)?(?![\w°])"
+    r"(?P<u>[A-Za-z°][A-Za-z]{0,4})(?P<pow>[23](?!\d))?(?:/(?P<per>[A-Za-z]{1,5})(?P<ppow>[23](?!\d))?)?"
+    r"(?P<dot>\.)?(?![\w°])"
 )
+_ISO_AFTER = re.compile(rf"\s(?P<iso>{'|'.join(CURRENCY_CODES)})(?!\w)")  # "100 USD"
+_TO_NOW = re.compile(r"\s?-\s?(?=(?i:present|now|today|date)(?![A-Za-z]))")
+_POWER_SUFFIX = {"2": " squared", "3": " cubed"}
 _INCH_CONTEXT = re.compile(r"\s*(?:$|[,;:!?)\]]|\.(?!\w)|x\b|by\b|long|wide|tall|high|deep|thick|in diameter)")
 _PER = re.compile(r"/(?P<u>[A-Za-z]{1,5})(?![\w/])")
 _ERA = re.compile(r"\s?(?P<era>A\.?D|B\.?C(?:\.?E)?|C\.?E)(?![A-Za-z])\.?")
@@ -66,6 +73,7 @@ _CHAIN = re.compile(r"[\w.]+(?:[-/][\w.]+){2,}|\d+[-/][A-Za-z][\w/-]*")
 _ID_PAIR = re.compile(r"0\d+-\d+(?![\w-])|[1-9]\d*-0\d+(?![\w-])")
 _QUARTER = re.compile(r"([1-4])Q(\d\d)(?!\w)")
 _LETTERS = re.compile(r"[A-Za-z]+")
+_GLUED_CODE = re.compile(r"[A-Za-z]+\d")  # letters then digits glued to a number: a code, not a unit
 _SERIAL_PARTS = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?|.")
 _STREET_AFTER = re.compile(
     r"\s+(?:(?P<dir>[NSEW]|NE|NW|SE|SW)\.?\s+)?(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}"
@@ -93,6 +101,7 @@ _YEAR_PREPOSITIONS = frozenset(
 )
 _DATE_PREPOSITIONS = frozenset("on by until till since from beginning starting dated due before after for".split())
 _COMMON_DENOMINATORS = frozenset((2, 3, 4, 8, 16, 32, 64))
+_WEEKDAY_NAMES = frozenset(WEEKDAYS.values())
 
 
 # --- readings of digit strings ---------------------------------------------------------------
@@ -139,7 +148,8 @@ def _integer(text: str, start: int, end: int, digits: str, grouped: bool) -> Res
     if grouped:
         return nums.cardinal(digits), end
     n = len(digits)
-    street = _STREET_AFTER.match(text, end) if n <= 5 and text[end + 1 : end + 2].isupper() else None
+    after = text[end + 1 : end + 2]  # a street name or ordinal: "350 5th Ave"
+    street = _STREET_AFTER.match(text, end) if n <= 5 and (after.isupper() or after.isdigit()) else None
     if street is not None:
         words = _house_number(digits)
         if street.group("dir"):
@@ -242,11 +252,22 @@ def _units_after(text: str, end: int, singular: bool) -> Result | None:
         words = f"{POWERS[power]} {words}"
     if m.group("scale"):
         words = f"{m.group('scale').strip()} {words}"
+    if per_name and (ppow := m.group("ppow")):  # "kg/m3" per cubic meter, "m/s2" per second squared
+        per_name = f"{POWERS[ppow]} {per_name}" if per.lower() in LENGTH_UNITS else per_name + _POWER_SUFFIX[ppow]
     if per_name:
         words += " per " + per_name
     if m.group("dot") and sentence_ends_after(text, m.end()):
         words += "."
     return words, m.end()
+
+
+def _is_year_span(a: str, b: str) -> bool:
+    """'2020/21', '1999/2000': a year, then a later year (or its last two digits) within a decade."""
+    if len(a) != 4 or not "1000" <= a <= "2099":
+        return False
+    if len(b) == 2:
+        return 0 < int(b) - int(a[2:]) <= 10
+    return len(b) == 4 and 0 < int(b) - int(a) <= 10
 
 
 def _fraction_or_date(text: str, start: int, num: str, fm: Match) -> str:
@@ -256,15 +277,23 @@ def _fraction_or_date(text: str, start: int, num: str, fm: Match) -> str:
         return idiom
     if not den.strip("0"):
         return f"{nums.cardinal(num)} divided by zero"
+    if not suffix and _is_year_span(num, den):  # "2020/21 season", "1999/2000": one year to the next
+        if len(den) == 4:
+            return f"{nums.year(num)} to {nums.year(den)}"
+        later = f"oh {nums.DIGIT_WORDS[den[1]]}" if den[0] == "0" else nums.cardinal(den)
+        return f"{nums.year(num)} to {later}"
     if suffix:
         fraction = nums.fraction(num, den)
         return nums.plural_words(fraction) if suffix.lower() == "s" and num == "1" else fraction
     a, b = (int(num), int(den)) if len(num) <= 2 and len(den) <= 2 else (0, 0)
     nxt = next_word(text, fm.end()).lower()
+    prev = prev_token(text, start).lower().rstrip(",")
+    if (prev in SCORE_WORDS or nxt in SCORE_WORDS) and int(num) <= int(den):  # "rated 4/5", "7/10 points"
+        return f"{nums.cardinal(num)} out of {nums.cardinal(den)}"
     if 1 <= a <= 12 and 1 <= b <= 31 and nxt != "of" and nxt not in UNITS:
-        prev = prev_token(text, start).lower()
         enclosed = text[start - 1 : start] == "("
-        if prev in _DATE_PREPOSITIONS or enclosed or b not in _COMMON_DENOMINATORS:
+        weekday = prev in WEEKDAYS or prev.capitalize() in _WEEKDAY_NAMES  # "Tuesday 1/4"
+        if prev in _DATE_PREPOSITIONS or enclosed or weekday or b not in _COMMON_DENOMINATORS:
             if b <= 12:  # where either order would be a date, say it so both readers agree
                 return f"the {nums.ordinal(str(b))} of {MONTH_NAMES[a]}"
             return f"{MONTH_NAMES[a]} {nums.ordinal(str(b))}"
@@ -282,12 +311,15 @@ def _is_inches(text: str, start: int, end: int) -> bool:
 
 def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: Match) -> str:
     """'-' between numbers: 'minus' in arithmetic ('35-20=15', '3 - 2'); 'to' between numbers of
-    similar size (a range '10-20', '1960-80', hours '9-5', a score '5-4'); else a pause ('978-0')."""
+    similar size (a range '10-20', '1960-80', hours '9-5', a score '5-4'); else a pause ('978-0',
+    or codes: '4F7-2B9')."""
     b = _NEXT_NUMBER.match(text, op.end())
     b_int, b_frac = b.group("int") or "", b.group("frac") or ""
     if "=" in text[b.end() : b.end() + 3] or prev_token(text, start).endswith("="):
         return "minus"
     a_digits, b_digits = a_int.replace(",", ""), b_int.replace(",", "")
+    if text[start - 1 : start].isalpha() or _GLUED_CODE.match(text, b.end()):
+        return "-"  # "4F7-2B9", "7-2B9": a dash between parts of a code is not a range
     if not b_digits or (len(a_digits) > 1 and a_digits[0] == "0") or (len(b_digits) > 1 and b_digits[0] == "0"):
         return "-"
     if len(a_digits) > 15 or len(b_digits) > 15:
@@ -373,6 +405,9 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
         return words + (" by " if text[tm.end() : tm.end() + 1].isdigit() else " times"), tm.end()
     if c2 in "x×" and (tm := _SPACED_TIMES.match(text, end)) is not None:
         return words + " times ", tm.end()
+    if c2.isupper() and (iso := _ISO_AFTER.match(text, end)) is not None:  # "100 USD"
+        if (amount := _AMOUNT.match(text, start)).end() == end:
+            return _amount_words(amount, _currency_names(*CURRENCY_CODES[iso.group("iso")]))[0], iso.end()
     if c.isalpha() or c in "°-" or c2.isalpha() or c2 == "°":
         attributive = prev_token(text, start).lower() in ("a", "an")  # "a 3.5mm jack": singular unit
         if (units := _units_after(text, end, singular or attributive)) is not None:
@@ -425,6 +460,8 @@ def number(text: str, m: Match) -> Result:
     digits = whole.replace(",", "")
     if not digits and frac is None:  # a lone sign
         return text[start], start + 1
+    if c in " -" and not sign and frac is None and (now := _TO_NOW.match(text, end)) is not None:  # "1990-present"
+        return pad(text, start, end, _integer(text, start, end, digits, "," in whole)[0]) + " to ", now.end()
     if c in "-/" and not sign and frac is None:
         if (ident := _ID_PAIR.match(text, start)) is not None:
             words = " - ".join(_identifier_digits(group) for group in ident.group().split("-"))
@@ -528,14 +565,20 @@ def _amount_words(amount: Match, names: tuple[str, str, str, str]) -> Result:
     return words, end
 
 
-def money(text: str, m: Match) -> Result:
-    """'$12.50', 'US$76.3 trillion', '£10/wk', '$50-$100', '$5-10' (the currency said once)."""
-    symbol, country = m.group("cur"), m.group("cc")
+def _currency_names(region: str | None, symbol: str) -> tuple[str, str, str, str]:
     one, many, minor_one, minor_many = CURRENCIES[symbol]
-    if country and symbol == "$":
-        region = DOLLAR_PREFIXES[country]
+    if region and symbol == "$":
         one, many = f"{region} {one}", f"{region} {many}"
-    names = (one, many, minor_one, minor_many)
+    return one, many, minor_one, minor_many
+
+
+def money(text: str, m: Match) -> Result:
+    """'$12.50', 'US$76.3 trillion', 'USD 100', '£10/wk', '$50-$100', '$5-10' (the currency said once)."""
+    iso = m.group("iso")
+    if iso:
+        names = _currency_names(*CURRENCY_CODES[iso])
+    else:
+        names = _currency_names(DOLLAR_PREFIXES.get(m.group("cc") or ""), m.group("cur"))
     first = _AMOUNT.match(text, m.end())
     words, end = _amount_words(first, names)
     if (dash := _RANGE_DASH.match(text, end)) is not None:

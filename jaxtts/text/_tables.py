@@ -47,6 +47,7 @@ BEFORE_NUMBER = _pairs(
 # Title before a name, place type after one.
 TITLE_OR_PLACE = {"st": ("saint", "street"), "dr": ("doctor", "drive")}
 TITLE_ONLY = _pairs("mt=mount; ft=fort")  # before a name only
+TITLE_NOUNS = frozenset({"dr"})  # titles that are nouns on their own after a determiner: "ask your Dr."
 STREET_TYPES = _pairs(
     "st=street; street=street; ave=avenue; avenue=avenue; dr=drive; drive=drive; rd=road; road=road; "
     "blvd=boulevard; boulevard=boulevard; ln=lane; lane=lane; ct=court; court=court; "
@@ -120,6 +121,12 @@ CURRENCIES = {
     "₹": ("rupee", "rupees", "paisa", "paise"),
     "₽": ("ruble", "rubles", "kopeck", "kopecks"),
 }
+# ISO 4217 codes said as the currency: code -> (the dollar's country, symbol)
+CURRENCY_CODES = {
+    "USD": ("United States", "$"), "CAD": ("Canadian", "$"), "AUD": ("Australian", "$"),
+    "NZD": ("New Zealand", "$"), "HKD": ("Hong Kong", "$"), "SGD": ("Singapore", "$"), "EUR": ("", "€"),
+    "GBP": ("", "£"), "JPY": ("", "¥"), "INR": ("", "₹"), "RUB": ("", "₽"), "KRW": ("", "₩"),
+}
 DOLLAR_PREFIXES = _pairs(
     "US=U S; A=Australian; AU=Australian; C=Canadian; CA=Canadian; NZ=New Zealand; HK=Hong Kong; S=Singapore"
 )
@@ -145,6 +152,16 @@ ROMAN_CARDINAL_NOUNS = frozenset(
     "title schedule tier mark mk bowl no number episode season division league formula version "
     "model page item rule clause paragraph line verse category protocol annex track apollo".split()
 )
+# Nouns a Roman numeral counts as an ordinal when it comes *before* them: "XXI century" -> twenty
+# first century, "the XIV Olympiad", "III Corps".
+ROMAN_ORDINAL_NOUNS = frozenset(
+    "century centuries millennium dynasty dynasties olympiad olympiads corps congress amendment "
+    "legion army division".split()
+)
+# Words before a noun: after them "Dr." is the noun doctor ("ask your Dr.").
+DETERMINERS = frozenset("the a an my your his her its our their this that each every any no".split())
+# Words around "4/5" that make it a score, read "four out of five": "rated 4/5", "7/10 stars".
+SCORE_WORDS = frozenset("rated rating ratings rate scored score scores scoring graded grade stars points marks".split())
 # Names of monarchs and popes: after them even a lone "I" or "V" is a regnal number ("David I").
 REGNAL_NAMES = frozenset(
     "Henry Edward George William Richard James Charles Louis Elizabeth Mary Anne John Stephen Philip "
@@ -155,6 +172,11 @@ REGNAL_NAMES = frozenset(
     "Sancho Casimir Matthias Selim Suleiman Mehmed Murad Darius Xerxes Cyrus Antiochus Herod Edmund "
     "Harold Canute Alfred Athelstan Kenneth Duncan Donald Macbeth Lothair Pepin Childeric Clovis "
     "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret".split()
+)
+# Titles before a monarch's name: "Queen Victoria I", "Tsar Boris I" are regnal whatever the name.
+ROYAL_TITLES = frozenset(
+    "King Queen Pope Emperor Empress Tsar Czar Tsarina Kaiser Sultan Pharaoh Prince Princess Duke "
+    "Duchess Archduke Shah Emir Caliph".split()
 )
 # Capitalised words that are not names, so a Roman numeral after them is not a regnal number.
 FUNCTION_WORDS = frozenset(

@@ -34,15 +34,21 @@ from jaxtts.text._numeric import CURRENCY_SYMBOLS, DAY, ORD
 from jaxtts.text._tables import (
     ALWAYS,
     BEFORE_NUMBER,
+    CURRENCY_CODES,
+    DETERMINERS,
+    DIRECTIONS,
     FUNCTION_WORDS,
     MONTHS,
     REGNAL_NAMES,
     ROMAN_CARDINAL_NOUNS,
+    ROMAN_ORDINAL_NOUNS,
+    ROYAL_TITLES,
     SENTENCE_STARTERS,
     SILENT_SYMBOLS,
     STATES,
     STREET_TYPES,
     SYMBOL_NAMES,
+    TITLE_NOUNS,
     TITLE_ONLY,
     TITLE_OR_PLACE,
     UNITS,
@@ -93,7 +99,10 @@ _STREET_ABBREVIATIONS = [k for k, v in STREET_TYPES.items() if k != v]
 _ABBREVIATIONS = sorted({*ALWAYS, *BEFORE_NUMBER, *TITLE_OR_PLACE, *TITLE_ONLY, *_STREET_ABBREVIATIONS})
 _DOTTED_ABBREVIATIONS = sorted(set(WITH_DOT) - set(_ABBREVIATIONS))
 
-_MONEY = rf"(?P<money>(?<![\w{CURRENCY_SYMBOLS}])(?P<cc>US|AU|NZ|HK|A|C|S)?(?P<cur>[{CURRENCY_SYMBOLS}])\s?(?=\.?\d))"
+_MONEY = (
+    rf"(?P<money>(?<![\w{CURRENCY_SYMBOLS}])(?:(?P<cc>US|AU|NZ|HK|A|C|S)?(?P<cur>[{CURRENCY_SYMBOLS}])\s?"
+    rf"|(?=[A-Z]{{3}}\s\.?\d)(?P<iso>{'|'.join(CURRENCY_CODES)})\s)(?=\.?\d))"
+)
 _WEB = [  # only compiled in when the text shows a hint of them (see _web_or_code)
     r"(?P<url>(?<![\w@/.-])(?i:(?:https?|ftp|file)://|www\.)[^\s\"<>]+)",
     r"(?P<email>(?<![\w+&-])(?<![\w.+&-]\.)\w[\w.+&-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[^\s\"<>]*)?)",
@@ -104,13 +113,15 @@ _DATES = [
     rf"(?:(?P<ycomma>,)?[ -](?P<yr>\d{{4}}){_END})?|(?P<ycomma2>,)?\s(?P<yr2>\d{{4}}){_END}))",
     rf"(?P<wday>(?<![\w.-])(?:Mon|Tues?|Tu|Wed|Thu(?:rs?)?|Th|Fri|Sat|Sun)\.?(?=,?\s+\(?(?:\d{{1,2}}[/.-]\d|{_MONTH})))",
 ]
+_WDAY = rf"(?:{_trie(list(WEEKDAYS) + [d.lower() for d in WEEKDAYS.values()])})\.?"
+_DATES.append(rf"(?P<wrange>(?<![\w.-]){_WDAY}\s?-\s?{_WDAY}(?![\w-]))")  # "Mon-Fri"
 _CODE = r"(?P<code>(?<![\w'./-])[A-Za-z]+(?:[-/][A-Za-z]+)*[-/]?(?=\d)(?:[\w/-]|[.,](?=\d))*)"
 _WORDS = [
     rf"(?P<abbr>(?<![\w.-])(?:{_trie(_ABBREVIATIONS)}(?![\w'])\.?|{_trie(_DOTTED_ABBREVIATIONS)}\.(?!\w)))",
     r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z][.A-Z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)"  # U.S.A., e.s.t
     r"|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"  # FBI, CEOs, AT&T
     r"|[a-z]?[A-Z][a-z]?[A-Z](?![\w'])"  # PhD, iOS
-    r"|[A-Z]\.(?=\s+[A-Z])|[IVX](?![\w'-])|A(?=\s+[a-z])))",  # initials, lone numerals, article
+    r"|[A-Z]\.(?=\s+[A-Z])|[NSEW]\.(?!\w)|[IVX](?![\w'-])|A(?=\s+[a-z])))",  # initials, "Ave. S.", numerals, article
     r"(?P<cons>(?<![\w'.-])[b-df-hj-np-tv-xz]{2,5}(?![\w'-]))",  # tv, hmm
 ]
 _NUMERIC = [
@@ -204,6 +215,13 @@ def _web(text: str, m: Match) -> Result:
     return pad(text, m.start(), end, " ".join(words)), end
 
 
+_WORD_NEAR = re.compile(r"[a-z]")  # a lowercase letter within a few characters: running text
+_INITIAL_BEFORE_NAME = re.compile(r"\s+[A-Z]")
+_CODE_AHEAD = re.compile(r"[A-Z]{1,3}-?\d")  # "No. A12", "Flight No. BA287": a code is numbered too
+_NOT_A_NAME = frozenset(SENTENCE_STARTERS) | frozenset(DIRECTIONS)  # capitalised, yet no name: "It", "W"
+_HOUSE_NUMBER = re.compile(r"\d{1,5}[A-Za-z]?")
+
+
 def _abbreviation(text: str, m: Match) -> Result:
     """Abbreviations by context: 'Dr. Smith' doctor / 'Circle Dr.' drive, 'St. Louis' saint / 'Main
     St.' street, 'No. 5' number, 'Gen.' general; a dot that also ends the sentence is kept."""
@@ -214,7 +232,8 @@ def _abbreviation(text: str, m: Match) -> Result:
     nxt = next_word(text, end)
     if key in BEFORE_NUMBER:
         after = text[end : end + 4].lstrip(" (" if dotted else " ")[:1]  # "No. 5", "Eq. (5)"
-        if after.isdigit() or after == "#" or (key.startswith("vol") and ROMAN.fullmatch(nxt or "-")):
+        code = _CODE_AHEAD.match(text[end : end + 8].lstrip())
+        if after.isdigit() or after == "#" or code or (key.startswith("vol") and ROMAN.fullmatch(nxt or "-")):
             return BEFORE_NUMBER[key], end
         label = prev_word(text, start)
         if dotted and label[:1].isupper() and not sentence_start(text, start - len(label) - 1):
@@ -229,17 +248,24 @@ def _abbreviation(text: str, m: Match) -> Result:
         return pad(text, start, end, words), end
     if token.isupper() and len(key) > 1 and not shouting(text, start, end):
         return _not_an_abbreviation(text, m)  # "Atari ST", "DR DOS": capitals are acronyms
-    before_name = bool(nxt) and nxt[0].isupper() and nxt.lower() not in SENTENCE_STARTERS
+    before_name = bool(nxt) and nxt[0].isupper() and nxt.lower() not in _NOT_A_NAME
     prev = prev_token(text, start)
-    # A street name ('Main', '5th') precedes a street type; a bare number ('in 2024 Dr. Who') does not.
+    # A street name ('Main', '5th', 'King Jr.') precedes a street type; a bare number ('in 2024 Dr.
+    # Who') does not. A house number before the name ('10 Downing St.') makes it an address.
+    if prev[-1:] == "." and prev[:-1].lower() in ALWAYS:
+        prev = prev[:-1]
     after_name = bool(prev) and prev[-1].isalnum() and (prev[0].isupper() or (prev[0].isdigit() and not prev.isdigit()))
+    numbered = after_name and _HOUSE_NUMBER.fullmatch(prev_token(text, text.rfind(prev, 0, start))) is not None
     end_dot = "." if dotted and sentence_ends_after(text, end) else ""
     if key in TITLE_OR_PLACE:
         title, place = TITLE_OR_PLACE[key]
-        if before_name or (nxt[:1].isupper() and not after_name):  # "Dr. Who": no street name before
+        if not numbered and (before_name or (nxt[:1].isupper() and not after_name)):  # "Dr. Who"
             return title, end
-        if after_name or not nxt:
+        noun = key in TITLE_NOUNS and prev.lower() in DETERMINERS  # "the Dr. said", "ask your Dr."
+        if after_name or (not nxt and not noun):
             return place + end_dot, end
+        if noun:
+            return title + end_dot, end
     elif key in TITLE_ONLY:
         if before_name:
             return TITLE_ONLY[key], end
@@ -261,6 +287,13 @@ def _weekday(text: str, m: Match) -> Result:
     return WEEKDAYS[m.group().rstrip(".").lower()], m.end()
 
 
+def _weekday_range(text: str, m: Match) -> Result:
+    """'Mon-Fri' is a span of days: 'Monday to Friday'."""
+    days = [d.strip(" .").lower() for d in m.group().split("-")]
+    words = " to ".join(WEEKDAYS.get(d) or d.capitalize() for d in days)
+    return words + ("." if m.group()[-1] == "." and sentence_ends_after(text, m.end()) else ""), m.end()
+
+
 def _caps(text: str, m: Match) -> Result:
     """Capitals: dotted initials ('U.S.A.' -> 'U S A'), initials before a name, acronyms, Roman
     numerals, state codes, the article 'A'."""
@@ -269,7 +302,9 @@ def _caps(text: str, m: Match) -> Result:
     if "." in token:
         letters = token.replace(".", "")
         if len(letters) == 1:  # "C. S. Lewis": the dot is not a sentence end
-            return letters, end
+            if _after_street(text, start, end, letters):  # "King St. W."
+                return DIRECTIONS[letters.lower()] + ("." if sentence_ends_after(text, end) else ""), end
+            return (letters, end) if _INITIAL_BEFORE_NAME.match(text, end) else (token, end)
         if (state := _state(text, start, end, letters)) is not None:
             return state
         words = spell(letters) + ("." if token[-1] == "." and sentence_ends_after(text, end) else "")
@@ -286,9 +321,20 @@ def _caps_word(text: str, start: int, end: int, token: str) -> Result:
         return roman, end
     if len(token) == 1:
         return token, end
+    if _after_street(text, start, end, token):
+        return DIRECTIONS[token.lower()], end
     if (state := _state(text, start, end, token)) is not None:
         return state
     return pad(text, start, end, caps_token(token, shouting(text, start, end))), end
+
+
+def _after_street(text: str, start: int, end: int, letters: str) -> bool:
+    """A compass letter right after a street type, and not an initial before a name, is its
+    quadrant: 'Pennsylvania Ave NW', 'King St. W.' (but 'Dr. W. Smith')."""
+    if letters.lower() not in DIRECTIONS or prev_token(text, start).rstrip(".,").lower() not in STREET_TYPES:
+        return False
+    nxt = next_word(text, end + (text[end : end + 1] == "."))
+    return not nxt[:1].isupper() or nxt.lower() in SENTENCE_STARTERS
 
 
 def _state(text: str, start: int, end: int, letters: str) -> Result | None:
@@ -308,25 +354,33 @@ def _state(text: str, start: int, end: int, letters: str) -> Result | None:
 
 def _roman(text: str, start: int, end: int, token: str) -> str | None:
     """Roman numerals where the word before says so: after 'Chapter', 'World War', 'Type' a cardinal
-    ('Chapter XV' -> fifteen), after a name a regnal ordinal ('Henry VIII' -> the eighth). A lone
-    'I' or 'V' needs a known regnal name ('David I'), so the pronoun 'I' stays."""
+    ('Chapter XV' -> fifteen), after a name a regnal ordinal ('Henry VIII' -> the eighth), before
+    'century' or 'dynasty' an ordinal ('XXI century' -> twenty first). A lone 'I' or 'V' needs a
+    known regnal name ('David I'), so the pronoun 'I' stays. Without such context only numerals
+    no acronym looks like ('II', 'XIV'; not 'IV', 'XL', 'XXX') are read, as cardinals."""
     suffix = ""
     if token.endswith("'s"):
         token, suffix = token[:-2], "'s"
     if not token or not ROMAN.fullmatch(token):
         return None
+    value = str(roman_value(token))
+    if len(token) > 1 and set(token) <= set("IVXLC") and next_word(text, end).lower() in ROMAN_ORDINAL_NOUNS:
+        return nums.ordinal(value) + suffix  # "the XXI century"
+    bare = None  # in running text (a word next to it) only; a token standing alone is left spelled
+    if set(token) <= set("IVX") and (len(token) >= 3 or token == "II") and token != "XXX":
+        bare = nums.cardinal(value) + suffix if _WORD_NEAR.search(text, max(0, start - 3), end + 3) else None
     prev = prev_word(text, start)
     if not prev:
-        return None
-    value = str(roman_value(token))
+        return bare
     if prev.lower() in ROMAN_CARDINAL_NOUNS and (len(token) > 1 or prev[0].isupper()):  # not "volume I wrote"
         return nums.cardinal(value) + suffix
     is_name = prev[0].isupper() and prev[1:].islower() and prev.lower() not in FUNCTION_WORDS
     if not is_name or not set(token) <= set("IVX") or token == "X":
-        return None
+        return bare
     if token in ("I", "V"):
         nxt = next_word(text, end)
-        if prev not in REGNAL_NAMES or (nxt[:1].islower() and nxt not in ("of", "and")):
+        royal = prev in REGNAL_NAMES or prev_word(text, start - len(prev) - 1) in ROYAL_TITLES  # "Queen Victoria I"
+        if not royal or (nxt[:1].islower() and nxt not in ("of", "and")):
             return None
     return f"the {nums.ordinal(value)}{suffix}"
 
@@ -351,7 +405,7 @@ def _symbols(text: str, m: Match) -> Result:
     words = [_SYMBOL_WORDS[c] for c in run]
     last = run[-1]
     after = text[end : end + 3].lstrip(" " + CURRENCY_SYMBOLS)[:1]
-    if last == "#" and after.isdigit():
+    if last == "#" and (after.isdigit() or _CODE_AHEAD.match(text, end)):  # "#5", "#A-1234"
         words[-1] = "number"
     elif last in _SYMBOL_BEFORE_NUMBER and (
         after.isdigit() or (len(run) == 1 and last in "<>" and text[start - 1 : start] == " " == text[end : end + 1])
@@ -369,6 +423,7 @@ _HANDLERS = {
     "domain": _web,
     "dmf": numeric.date_month_first,
     "wday": _weekday,
+    "wrange": _weekday_range,
     "code": numeric.code,
     "abbr": _abbreviation,
     "caps": _caps,
