@@ -484,7 +484,10 @@ def test_codes_mixing_letters_and_digits(text, spoken):
     ("I love it 😀!", "I love it !"),
     ("１２３", "one hundred twenty three"),
     ("5 µg", "five micrograms"),
-    ("Ⅷ", "V I I I"),
+    ("Ⅷ", "eight"),
+    ("Chapter Ⅻ", "Chapter twelve"),
+    ("Henry Ⅷ married six times.", "Henry the eighth married six times."),
+    ("ⅩⅣ", "fourteen"),
 )
 def test_unicode(text, spoken):
     assert normalize(text) == spoken

@@ -177,3 +177,27 @@ def test_to_ids_of_plain_text():
 def test_nothing_speakable_raises_text_error(text):
     with pytest.raises(TextError, match="nothing speakable"):
         to_ids(text)
+
+
+# ----------------------------------------------------------------------------------------------
+# ARPAbet in braces, as NVIDIA's front-end accepts
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "phonemes"), [
+    ("Say {T AH0 M EY1 T OW2} now.", "{S EY1} {T AH0 M EY1 T OW2} {N AW1}."),
+    ("{HH AH0 L OW1}, {W ER1 L D}!", "{HH AH0 L OW1}, {W ER1 L D}!"),
+    ("It costs $5 ({F AY1 V}).", "{IH1 T} {K AA1 S T S} {F AY1 V} {D AA1 L ER0 Z} ({F AY1 V})."),
+    ("Use {curly} braces", "{Y UW1 Z} ({K ER1 L IY0}) {B R EY1 S AH0 Z}"),  # not phones: plain text
+])
+def test_braces_pass_arpabet_through(text, phonemes):
+    assert to_phonemes(text) == phonemes
+
+
+@pytest.mark.parametrize("text", ["Hello world.", "Dr. Smith paid $12.50 at 7:30 pm!", "Read it (twice), then stop."])
+def test_phonemes_read_back_to_the_same_ids(text):
+    assert to_ids(to_phonemes(text)) == to_ids(text)
+
+
+def test_unknown_phone_in_braces_is_named():
+    with pytest.raises(TextError, match=r"unknown ARPAbet phone AH9 in \{HH AH9 L OW1\}"):
+        to_ids("Say {HH AH9 L OW1}.")

@@ -2,23 +2,38 @@
 
     normalize("Dr. Smith paid $5.")   # 'doctor Smith paid five dollars.'
     to_ids("Hello world.")            # ids in 1..147 for FastPitch (0 is padding)
+    to_ids("Say {T AH0 M EY1 T OW2}") # braces hold ARPAbet phones, passed through as NVIDIA's do
     to_phonemes("Hello world.")       # '{HH AH0 L OW1} {W ER1 L D}.'
     split_sentences(long_text)        # pieces of bounded length to synthesize one by one
 """
 from __future__ import annotations
 
+import re
+
 from jaxtts.errors import TextError
 from jaxtts.text import g2p
 from jaxtts.text.normalize import normalize
 from jaxtts.text.sentences import split_sentences
-from jaxtts.text.symbols import SYMBOLS, decode
+from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID, SYMBOLS, decode
 
 __all__ = ["normalize", "to_ids", "to_phonemes", "split_sentences", "SYMBOLS"]
 
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_PHONE_LIKE = re.compile(r"[A-Z]{1,2}[0-9]?")
+_NO_SPACE_BEFORE = frozenset(SYMBOL_TO_ID[c] for c in ",.!?:;)")
+
 
 def to_ids(text: str) -> list[int]:
-    """Model input ids of raw text; raises TextError when nothing speakable is left."""
-    ids = g2p.encode(normalize(text))
+    """Model input ids of raw text; raises TextError when nothing speakable is left.
+
+    `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
+    (`to_phonemes` writes that form, and reads back to the same ids). A group of uppercase
+    phone-like tokens that holds an unknown phone is an error; any other braces are plain text.
+    """
+    if "{" in text:
+        ids = _with_phones(text)
+    else:
+        ids = g2p.encode(normalize(text))
     if not ids:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise TextError(f"nothing speakable in {shown!r}: it has no words or numbers after normalization")
@@ -28,3 +43,48 @@ def to_ids(text: str) -> list[int]:
 def to_phonemes(text: str) -> str:
     """The ids of `to_ids` as readable text, phones grouped per word: '{HH AH0 L OW1} {W ER1 L D}.'"""
     return decode(to_ids(text))
+
+
+def _phones(group: str) -> list[int] | None:
+    """Ids of an ARPAbet group, None when it is not meant as one ('{sic}')."""
+    tokens = group.split()
+    if not tokens or not all(_PHONE_LIKE.fullmatch(t) for t in tokens):
+        return None
+    unknown = [t for t in tokens if t not in PHONE_TO_ID]
+    if unknown:
+        raise TextError(f"unknown ARPAbet phone{'s' * (len(unknown) > 1)} {', '.join(unknown)} in {{{group}}}; "
+                        "use CMUdict's phones with stress on vowels, e.g. {HH AH0 L OW1}")
+    return [PHONE_TO_ID[t] for t in tokens]
+
+
+def _plain(piece: str) -> list[int]:
+    """Ids of the text between phone groups; a piece without words keeps its punctuation."""
+    ids = g2p.encode(normalize(piece))
+    return ids or [SYMBOL_TO_ID[c] for c in piece if c in PUNCTUATION and c != " "]
+
+
+def _with_phones(text: str) -> list[int]:
+    """Plain pieces and phone groups joined by a space wherever the text has whitespace between them
+    (none before closing punctuation or after an opening parenthesis, as `g2p.encode` does)."""
+    parts: list[tuple[str, list[int]]] = []  # (source, ids)
+    pos = 0
+    for m in _BRACES.finditer(text):
+        phones = _phones(m.group(1))
+        if phones is None:
+            continue
+        parts += [(text[pos:m.start()], _plain(text[pos:m.start()])), (m.group(), phones)]
+        pos = m.end()
+    if not parts:
+        return g2p.encode(normalize(text))
+    parts.append((text[pos:], _plain(text[pos:])))
+    ids: list[int] = []
+    gap = False  # whitespace since the last ids
+    for source, part in parts:
+        gap = gap or source[:1].isspace()
+        if part:
+            if ids and gap and part[0] not in _NO_SPACE_BEFORE and ids[-1] != SYMBOL_TO_ID["("]:
+                ids.append(SPACE_ID)
+            ids += part
+            gap = False
+        gap = gap or source[-1:].isspace()
+    return ids

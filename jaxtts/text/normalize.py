@@ -18,6 +18,7 @@ Output conventions, which the G2P layer relies on:
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from jaxtts.text import _numeric as numeric
 from jaxtts.text import numbers as nums
@@ -448,13 +449,26 @@ _FINAL = str.maketrans(
     }
 )
 _LETTER = re.compile("[A-Za-z]")
+_UNICODE_ROMAN = re.compile("[\u2160-\u2182\u2185-\u2188]+")  # Ⅰ … ↈ: numerals by definition
+
+
+def _unicode_roman(m: Match) -> str:
+    """A run of Unicode Roman numeral characters is a number, never an acronym: its value in digits
+    ('Ⅻ' -> 12), except after a regnal name or 'Chapter'-like noun, where the ASCII letters let
+    `_roman` read it in context ('Henry Ⅷ' -> Henry the eighth)."""
+    letters = fold(m.group()).upper()
+    prev = prev_word(m.string, m.start())
+    if ROMAN.fullmatch(letters) and (prev in REGNAL_NAMES or prev.lower() in ROMAN_CARDINAL_NOUNS):
+        return letters
+    value = roman_value(letters) if ROMAN.fullmatch(letters) else sum(map(unicodedata.numeric, m.group()))
+    return f"{int(value)}"
 
 
 def normalize(text: str) -> str:
     """Spoken form of English `text`: numbers, dates, times, money, units, abbreviations, acronyms,
     symbols and web addresses in words, Unicode folded to ASCII. '' when nothing is speakable."""
     if not text.isascii():
-        text = fold(text)
+        text = fold(_UNICODE_ROMAN.sub(_unicode_roman, text))
     search = (_MASTER_FULL if _web_or_code(text) else _MASTER_PLAIN).search
     out = []
     pos = 0
