@@ -57,9 +57,7 @@ SEED = 1234
 def published_models() -> tuple[tuple[fp.FastPitch, hg.HiFiGAN], tuple[torch.nn.Module, torch.nn.Module]]:
     """(JAX pair, PyTorch pair) with the same seeded weights, converted through the converters."""
     fc, hc = fp.PUBLISHED, hg.PUBLISHED["v1"]
-    torch_fp = fp_ref.seeded(fc, SEED)
-    torch.manual_seed(SEED)
-    torch_hg = hg_ref.Generator(hc).eval()
+    torch_fp, torch_hg = fp_ref.seeded(fc, SEED), hg_ref.seeded(hc, SEED)
     jax_fp = fp.FastPitch(fc, fp_convert.from_state_dict({k: v.numpy() for k, v in torch_fp.state_dict().items()}, fc))
     jax_hg = hg.HiFiGAN(hc, hg_convert.from_state_dict({k: v.numpy() for k, v in torch_hg.state_dict().items()}, hc))
     return (jax_fp, jax_hg), (torch_fp, torch_hg)
