@@ -303,6 +303,9 @@ def test_telephone_numbers(text, spoken):
     ("4GB and 3.2GHz", "four gigabytes and three point two gigahertz"),
     ("100 million kg", "one hundred million kilograms"),
     ("a 5-kg bag", "a five kilogram bag"),
+    ("He ran the 10 km race.", "He ran the ten kilometer race."),  # a quantity before its noun
+    ("the 10 km of road", "the ten kilometers of road"),
+    ("We ran 10 km today.", "We ran ten kilometers today."),
     ("45.2s", "forty five point two seconds"),
     ("10 min. from now", "ten minutes from now"),
     ("what's 50kg in lbs?", "what's fifty kilograms in pounds?"),

@@ -18,6 +18,7 @@ from jaxtts.text._tables import (
     CURRENCY_CODES,
     DIRECTIONS,
     DOLLAR_PREFIXES,
+    FUNCTION_WORDS,
     LENGTH_UNITS,
     MONTH_NAMES,
     MONTHS,
@@ -230,6 +231,17 @@ def _per_unit(unit: str | None) -> str | None:
     return None if unit is None else PER_UNITS.get(unit) or PER_UNITS.get(unit.lower())
 
 
+_DETERMINERS = frozenset("the this that each every his her its their our my your".split())
+_NOT_NOUNS = FUNCTION_WORDS | frozenset("long wide high tall deep thick old ago away apart later each per".split())
+
+
+def _before_a_noun(text: str, end: int) -> bool:
+    """A plain lowercase word follows that is not a function word or a measure adjective: after a
+    determiner the quantity then modifies it ("the 10 km race"), unlike "the 10 km of road"."""
+    nxt = next_word(text, end)
+    return nxt.isalpha() and nxt.islower() and nxt not in _NOT_NOUNS
+
+
 def _units_after(text: str, end: int, singular: bool) -> Result | None:
     """A unit right after a number ("12kg", "5 km/h", "3 m2", "100 million kg"), in the number's
     grammatical number; hyphenated units are adjectives and stay singular ("a 5-kg bag")."""
@@ -409,8 +421,10 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
         if (amount := _AMOUNT.match(text, start)).end() == end:
             return _amount_words(amount, _currency_names(*CURRENCY_CODES[iso.group("iso")]))[0], iso.end()
     if c.isalpha() or c in "°-" or c2.isalpha() or c2 == "°":
-        attributive = prev_token(text, start).lower() in ("a", "an")  # "a 3.5mm jack": singular unit
-        if (units := _units_after(text, end, singular or attributive)) is not None:
+        prev = prev_token(text, start).lower()
+        if (units := _units_after(text, end, singular or prev in ("a", "an"))) is not None:  # "a 3.5mm jack"
+            if not singular and prev in _DETERMINERS and _before_a_noun(text, units[1]):  # "the 100 m sprint"
+                units = _units_after(text, end, True)
             return f"{words} {units[0]}", units[1]
     if c == "/" and (per := _PER.match(text, end)) is not None and (unit := PER_UNITS.get(per.group("u"))):
         return f"{words} per {unit}", per.end()
