@@ -28,7 +28,7 @@ def normalize(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("text", nargs="?", help="text to convert (or use --stdin)")
     parser.add_argument("--stdin", action="store_true", help="convert each line of stdin to one output line")
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--phonemes", action="store_true", help="print phonemes: {HH AH0 L OW1} {W ER1 L D}.")
+    output.add_argument("--phonemes", action="store_true", help="print phonemes: hello {W ER1 L D}.")
     output.add_argument("--ids", action="store_true", help="print model input ids, space-separated")
 
     def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
     normalize("Dr. Smith paid $5.")   # 'doctor Smith paid five dollars.'
     to_ids("Hello world.")            # ids in 1..147 for FastPitch (0 is padding)
     to_ids("Say {T AH0 M EY1 T OW2}") # braces hold ARPAbet phones, passed through as NVIDIA's do
-    to_phonemes("Hello world.")       # '{HH AH0 L OW1} {W ER1 L D}.'
+    to_phonemes("Hello world.")       # 'hello {W ER1 L D}.' (letters where the model learned them)
     split_sentences(long_text)        # pieces of bounded length to synthesize one by one
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def to_ids(text: str) -> list[int]:
 
 
 def to_phonemes(text: str) -> str:
-    """The ids of `to_ids` as readable text, phones grouped per word: '{HH AH0 L OW1} {W ER1 L D}.'"""
+    """The ids of `to_ids` as readable text, phones grouped per word: 'hello {W ER1 L D}.'"""
     return decode(to_ids(text))
 
 

@@ -4,15 +4,19 @@ Input is the normalizer's output: lowercase words, spelled acronyms as single ca
 punctuation. Policies (NVIDIA's choices differ where noted):
 
 - A single capital letter is a spelled letter and is read by its name ("F" -> EH1 F).
-- A word with several CMUdict pronunciations takes the first, which CMUdict lists as the most
-  common ("the" -> DH AH0, "a" -> AH0). NVIDIA keeps such words as letters instead.
-- Heteronyms (`_HETERONYMS`) pick a reading from the neighbouring word when a cheap, reliable
-  cue exists (determiner before -> noun, "to"/modal/pronoun before or an object after -> verb),
-  else their most frequent reading. "the" is DH IY0 before a vowel sound.
-  Cues are only read across a plain space, never across punctuation.
+- A word gets phones when CMUdict has exactly one pronunciation, as the published model was
+  trained (NVIDIA's `handle_arpabet_ambiguous='ignore'`). A word with several stays lowercase
+  letters, as in training: the model learned those words (the, a, and, for, to, ... — reduced or
+  stressed by the sentence) from their spelling, and CMUdict's citation forms ("for" F AO1 R)
+  would over-stress them.
+- Heteronyms (`_HETERONYMS`) get the phones of the reading a cheap, reliable cue in the
+  neighbouring word picks (determiner before -> noun, "to"/modal/pronoun before or an object
+  after -> verb); without a cue they stay letters too. Cues are only read across a plain space,
+  never across punctuation.
 - A hyphenated word is read whole when CMUdict has it ("avant-garde"), else part by part.
-- An unknown word ending in 's or s whose stem is known is read as stem + IH0 Z / S / Z by the
-  stem's last phone. Other unknown words stay lowercase letters (ids 38-63), as in training.
+- An unknown word ending in 's or s whose stem has one pronunciation is read as stem + IH0 Z / S / Z
+  by the stem's last phone (NVIDIA always adds Z). Other unknown words stay lowercase letters
+  (ids 38-63), as in training.
 - Characters outside the symbol table are dropped; runs of spaces collapse, no space is kept
   before , . ! ? : ; ) or after (, and two words never touch.
 
@@ -44,83 +48,72 @@ _LETTER_NAMES = {
     "V": "V IY1", "W": "D AH1 B AH0 L Y UW0", "X": "EH1 K S", "Y": "W AY1", "Z": "Z IY1",
 }  # fmt: skip
 
-# Words whose first CMUdict entry is not the common reading and that have no cheap context cue.
-_OVERRIDES = {
-    "an": "AH0 N",  # the article is reduced; CMUdict lists the stressed AE1 N first
-    "lead": "L IY1 D",  # the metal is rarer than the verb/noun "lead"
-    "leads": "L IY1 D Z",
-    "bass": "B EY1 S",
-    "putting": "P UH1 T IH0 NG",  # not the golf stroke
-    "invalid": "IH2 N V AE1 L AH0 D",
-    "moped": "M OW1 P EH0 D",
-    "sow": "S OW1",
-}
-
 _NOUN_CUES = frozenset(
     "a an the this these those my your his her its our their no every each any some of in on for with by from".split()
 )
-_VERB_CUES = frozenset(
+_MODAL_CUES = frozenset(
     "to will would shall should can could may might must do does did don't doesn't didn't won't wouldn't "
-    "can't cannot couldn't shouldn't i we you they not never also often always please let's".split()
+    "can't cannot couldn't shouldn't please let's".split()
 )
+_VERB_CUES = _MODAL_CUES | frozenset("i we you they not never also often always".split())
 _OBJECT_CUES = frozenset("the a an this that these those my your his her its our their me us him them it".split())
 _BE = frozenset("is was am are were be been being".split())
 
-# word: (noun or adjective reading, verb reading, default is the verb)
+# word: (noun or adjective reading, verb reading)
 _NOUN_VERB = {
-    "record": ("R EH1 K ER0 D", "R IH0 K AO1 R D", False),
-    "present": ("P R EH1 Z AH0 N T", "P R IY0 Z EH1 N T", False),
-    "object": ("AA1 B JH EH0 K T", "AH0 B JH EH1 K T", False),
-    "project": ("P R AA1 JH EH0 K T", "P R AH0 JH EH1 K T", False),
-    "permit": ("P ER1 M IH2 T", "P ER0 M IH1 T", False),
-    "conduct": ("K AA1 N D AH0 K T", "K AH0 N D AH1 K T", False),
-    "contract": ("K AA1 N T R AE2 K T", "K AH0 N T R AE1 K T", False),
-    "conflict": ("K AA1 N F L IH0 K T", "K AH0 N F L IH1 K T", False),
-    "contest": ("K AA1 N T EH0 S T", "K AH0 N T EH1 S T", False),
-    "convert": ("K AA1 N V ER0 T", "K AH0 N V ER1 T", True),
-    "combine": ("K AA1 M B AY0 N", "K AH0 M B AY1 N", True),
-    "desert": ("D EH1 Z ER0 T", "D IH0 Z ER1 T", False),
-    "escort": ("EH1 S K AO0 R T", "EH0 S K AO1 R T", False),
-    "extract": ("EH1 K S T R AE2 K T", "IH0 K S T R AE1 K T", True),
-    "import": ("IH1 M P AO2 R T", "IH2 M P AO1 R T", True),
-    "increase": ("IH1 N K R IY2 S", "IH2 N K R IY1 S", True),
-    "decrease": ("D IY1 K R IY2 S", "D IH0 K R IY1 S", True),
-    "insult": ("IH1 N S AH2 L T", "IH2 N S AH1 L T", False),
-    "insert": ("IH1 N S ER2 T", "IH2 N S ER1 T", True),
-    "produce": ("P R OW1 D UW0 S", "P R AH0 D UW1 S", True),
-    "progress": ("P R AA1 G R EH2 S", "P R AH0 G R EH1 S", False),
-    "protest": ("P R OW1 T EH2 S T", "P R AH0 T EH1 S T", False),
-    "rebel": ("R EH1 B AH0 L", "R IH0 B EH1 L", False),
-    "refuse": ("R EH1 F Y UW2 Z", "R IH0 F Y UW1 Z", True),
-    "reject": ("R IY1 JH EH0 K T", "R IH0 JH EH1 K T", True),
-    "subject": ("S AH1 B JH IH0 K T", "S AH0 B JH EH1 K T", False),
-    "suspect": ("S AH1 S P EH2 K T", "S AH0 S P EH1 K T", False),
-    "survey": ("S ER1 V EY2", "S ER0 V EY1", False),
-    "torment": ("T AO1 R M EH2 N T", "T AO0 R M EH1 N T", False),
-    "transfer": ("T R AE1 N S F ER0", "T R AE0 N S F ER1", False),
-    "transport": ("T R AE1 N S P AO0 R T", "T R AE0 N S P AO1 R T", False),
-    "upset": ("AH1 P S EH2 T", "AH0 P S EH1 T", True),
-    "perfect": ("P ER1 F IH2 K T", "P ER0 F EH1 K T", False),
-    "address": ("AE1 D R EH2 S", "AH0 D R EH1 S", False),
-    "console": ("K AA1 N S OW0 L", "K AH0 N S OW1 L", False),
-    "use": ("Y UW1 S", "Y UW1 Z", True),
-    "close": ("K L OW1 S", "K L OW1 Z", False),
-    "excuse": ("IH0 K S K Y UW1 S", "IH0 K S K Y UW1 Z", False),
-    "abuse": ("AH0 B Y UW1 S", "AH0 B Y UW1 Z", False),
-    "advocate": ("AE1 D V AH0 K AH0 T", "AE1 D V AH0 K EY2 T", False),
-    "alternate": ("AO1 L T ER0 N AH0 T", "AO1 L T ER0 N EY2 T", False),
-    "appropriate": ("AH0 P R OW1 P R IY0 AH0 T", "AH0 P R OW1 P R IY0 EY2 T", False),
-    "approximate": ("AH0 P R AA1 K S AH0 M AH0 T", "AH0 P R AA1 K S AH0 M EY2 T", False),
-    "associate": ("AH0 S OW1 S IY0 AH0 T", "AH0 S OW1 S IY0 EY2 T", False),
-    "delegate": ("D EH1 L AH0 G AH0 T", "D EH1 L AH0 G EY2 T", False),
-    "deliberate": ("D IH0 L IH1 B ER0 AH0 T", "D IH0 L IH1 B ER0 EY2 T", False),
-    "duplicate": ("D UW1 P L AH0 K AH0 T", "D UW1 P L AH0 K EY2 T", False),
-    "elaborate": ("IH0 L AE1 B R AH0 T", "IH0 L AE1 B ER0 EY2 T", False),
-    "estimate": ("EH1 S T AH0 M AH0 T", "EH1 S T AH0 M EY2 T", False),
-    "graduate": ("G R AE1 JH AH0 W AH0 T", "G R AE1 JH AH0 W EY2 T", False),
-    "intimate": ("IH1 N T AH0 M AH0 T", "IH1 N T AH0 M EY2 T", False),
-    "moderate": ("M AA1 D ER0 AH0 T", "M AA1 D ER0 EY2 T", False),
-    "separate": ("S EH1 P R AH0 T", "S EH1 P ER0 EY2 T", False),
+    "record": ("R EH1 K ER0 D", "R IH0 K AO1 R D"),
+    "present": ("P R EH1 Z AH0 N T", "P R IY0 Z EH1 N T"),
+    "object": ("AA1 B JH EH0 K T", "AH0 B JH EH1 K T"),
+    "project": ("P R AA1 JH EH0 K T", "P R AH0 JH EH1 K T"),
+    "permit": ("P ER1 M IH2 T", "P ER0 M IH1 T"),
+    "conduct": ("K AA1 N D AH0 K T", "K AH0 N D AH1 K T"),
+    "contract": ("K AA1 N T R AE2 K T", "K AH0 N T R AE1 K T"),
+    "conflict": ("K AA1 N F L IH0 K T", "K AH0 N F L IH1 K T"),
+    "contest": ("K AA1 N T EH0 S T", "K AH0 N T EH1 S T"),
+    "convert": ("K AA1 N V ER0 T", "K AH0 N V ER1 T"),
+    "combine": ("K AA1 M B AY0 N", "K AH0 M B AY1 N"),
+    "desert": ("D EH1 Z ER0 T", "D IH0 Z ER1 T"),
+    "escort": ("EH1 S K AO0 R T", "EH0 S K AO1 R T"),
+    "extract": ("EH1 K S T R AE2 K T", "IH0 K S T R AE1 K T"),
+    "import": ("IH1 M P AO2 R T", "IH2 M P AO1 R T"),
+    "increase": ("IH1 N K R IY2 S", "IH2 N K R IY1 S"),
+    "decrease": ("D IY1 K R IY2 S", "D IH0 K R IY1 S"),
+    "insult": ("IH1 N S AH2 L T", "IH2 N S AH1 L T"),
+    "insert": ("IH1 N S ER2 T", "IH2 N S ER1 T"),
+    "produce": ("P R OW1 D UW0 S", "P R AH0 D UW1 S"),
+    "progress": ("P R AA1 G R EH2 S", "P R AH0 G R EH1 S"),
+    "protest": ("P R OW1 T EH2 S T", "P R AH0 T EH1 S T"),
+    "rebel": ("R EH1 B AH0 L", "R IH0 B EH1 L"),
+    "refuse": ("R EH1 F Y UW2 Z", "R IH0 F Y UW1 Z"),
+    "reject": ("R IY1 JH EH0 K T", "R IH0 JH EH1 K T"),
+    "subject": ("S AH1 B JH IH0 K T", "S AH0 B JH EH1 K T"),
+    "suspect": ("S AH1 S P EH2 K T", "S AH0 S P EH1 K T"),
+    "survey": ("S ER1 V EY2", "S ER0 V EY1"),
+    "torment": ("T AO1 R M EH2 N T", "T AO0 R M EH1 N T"),
+    "transfer": ("T R AE1 N S F ER0", "T R AE0 N S F ER1"),
+    "transport": ("T R AE1 N S P AO0 R T", "T R AE0 N S P AO1 R T"),
+    "upset": ("AH1 P S EH2 T", "AH0 P S EH1 T"),
+    "perfect": ("P ER1 F IH2 K T", "P ER0 F EH1 K T"),
+    "address": ("AE1 D R EH2 S", "AH0 D R EH1 S"),
+    "console": ("K AA1 N S OW0 L", "K AH0 N S OW1 L"),
+    "use": ("Y UW1 S", "Y UW1 Z"),
+    "close": ("K L OW1 S", "K L OW1 Z"),
+    "excuse": ("IH0 K S K Y UW1 S", "IH0 K S K Y UW1 Z"),
+    "abuse": ("AH0 B Y UW1 S", "AH0 B Y UW1 Z"),
+    "advocate": ("AE1 D V AH0 K AH0 T", "AE1 D V AH0 K EY2 T"),
+    "alternate": ("AO1 L T ER0 N AH0 T", "AO1 L T ER0 N EY2 T"),
+    "appropriate": ("AH0 P R OW1 P R IY0 AH0 T", "AH0 P R OW1 P R IY0 EY2 T"),
+    "approximate": ("AH0 P R AA1 K S AH0 M AH0 T", "AH0 P R AA1 K S AH0 M EY2 T"),
+    "associate": ("AH0 S OW1 S IY0 AH0 T", "AH0 S OW1 S IY0 EY2 T"),
+    "delegate": ("D EH1 L AH0 G AH0 T", "D EH1 L AH0 G EY2 T"),
+    "deliberate": ("D IH0 L IH1 B ER0 AH0 T", "D IH0 L IH1 B ER0 EY2 T"),
+    "duplicate": ("D UW1 P L AH0 K AH0 T", "D UW1 P L AH0 K EY2 T"),
+    "elaborate": ("IH0 L AE1 B R AH0 T", "IH0 L AE1 B ER0 EY2 T"),
+    "estimate": ("EH1 S T AH0 M AH0 T", "EH1 S T AH0 M EY2 T"),
+    "graduate": ("G R AE1 JH AH0 W AH0 T", "G R AE1 JH AH0 W EY2 T"),
+    "intimate": ("IH1 N T AH0 M AH0 T", "IH1 N T AH0 M EY2 T"),
+    "moderate": ("M AA1 D ER0 AH0 T", "M AA1 D ER0 EY2 T"),
+    "separate": ("S EH1 P R AH0 T", "S EH1 P ER0 EY2 T"),
 }
 
 
@@ -128,16 +121,19 @@ def _ids(phones: str) -> Ids:
     return tuple(map(PHONE_TO_ID.__getitem__, phones.split()))
 
 
+def _letters(word: str) -> Ids:
+    return tuple(map(SYMBOL_TO_ID.__getitem__, word))
+
+
 class _Heteronym:
-    """A default reading plus readings keyed by the previous word and by the next word."""
+    """Readings keyed by the previous word and by the next word; without a cue, the letters."""
 
-    __slots__ = ("phones", "default", "after", "before")
+    __slots__ = ("after", "before", "default")
 
-    def __init__(self, default: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
+    def __init__(self, word: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
         after, before = after or {}, before or {}
-        readings = {p: _ids(p) for p in {default, *after.values(), *before.values()}}
-        self.phones = default
-        self.default = readings[default]
+        readings = {p: _ids(p) for p in {*after.values(), *before.values()}}
+        self.default = _letters(word)
         self.after = {w: readings[p] for w, p in after.items()}
         self.before = {w: readings[p] for w, p in before.items()}
 
@@ -149,69 +145,50 @@ class _Heteronym:
         return self.default
 
 
-class _The:
-    """Reads "the" as DH IY0 before a vowel sound, judged by the next word's first phone or letter."""
-
-    def __init__(self) -> None:
-        self.vowels = {i for p, i in PHONE_TO_ID.items() if p[0] in "AEIOU"} | {SYMBOL_TO_ID[c] for c in "aeio"}
-        self.phones = "DH AH0"
-        self.default, self.strong = _ids(self.phones), _ids("DH IY0")
-
-    def resolve(self, prev: str | None, next_: str | None) -> Ids:
-        if next_ is None:
-            return self.default
-        entry = _entry(next_)
-        first = (entry if entry.__class__ is tuple else entry.default)[0]
-        return self.strong if first in self.vowels else self.default
-
-
-def _noun_verb(noun: str, verb: str, default_verb: bool, particles: str = "") -> _Heteronym:
+def _noun_verb(word: str, noun: str, verb: str, particles: str = "") -> _Heteronym:
     """Noun after a determiner; verb after "to"/modal/pronoun or before an object or a particle."""
     after = dict.fromkeys(_NOUN_CUES, noun) | dict.fromkeys(_VERB_CUES, verb)
     before = dict.fromkeys([*_OBJECT_CUES, *particles.split()], verb)
-    return _Heteronym(verb if default_verb else noun, after, before)
+    return _Heteronym(word, after, before)
 
 
-_HETERONYMS: dict[str, _Heteronym | _The] = {
-    **{w: _noun_verb(*readings) for w, readings in _NOUN_VERB.items()},
-    "the": _The(),
-    "wind": _noun_verb("W IH1 N D", "W AY1 N D", False, "up down"),
-    "tear": _noun_verb("T IH1 R", "T EH1 R", False, "up apart down off open out into through away"),
-    "read": _Heteronym("R IY1 D", dict.fromkeys("he she it had has have having".split() + [*_BE], "R EH1 D")),
-    "live": _Heteronym("L IH1 V", dict.fromkeys(_BE, "L AY1 V"),
+_HETERONYMS: dict[str, _Heteronym] = {
+    **{w: _noun_verb(w, *readings) for w, readings in _NOUN_VERB.items()},
+    "wind": _noun_verb("wind", "W IH1 N D", "W AY1 N D", "up down"),
+    "tear": _noun_verb("tear", "T IH1 R", "T EH1 R", "up apart down off open out into through away"),
+    "read": _Heteronym("read", dict.fromkeys("he she it had has have having".split() + [*_BE], "R EH1 D")
+                       | dict.fromkeys([*_MODAL_CUES, "a", "the"], "R IY1 D")),
+    "live": _Heteronym("live", dict.fromkeys(_VERB_CUES | {"who"}, "L IH1 V") | dict.fromkeys(_BE, "L AY1 V"),
                        dict.fromkeys("music broadcast performance show concert audience coverage".split(), "L AY1 V")),
-    "lives": _Heteronym("L AY1 V Z", dict.fromkeys("he she it who that which still now".split(), "L IH1 V Z")),
-    "tears": _Heteronym("T IH1 R Z", dict.fromkeys("he she it".split(), "T EH1 R Z")),
-    "wound": _Heteronym("W UW1 N D", None, dict.fromkeys("up down around round".split(), "W AW1 N D")),
-    "content": _Heteronym("K AA1 N T EH0 N T",
-                          dict.fromkeys([*_BE, "feel", "felt", "seem", "seemed"], "K AH0 N T EH1 N T")),
+    "lives": _Heteronym("lives", dict.fromkeys("he she it who that which still now".split(), "L IH1 V Z")
+                        | dict.fromkeys(_NOUN_CUES - {"that"}, "L AY1 V Z")),
+    "tears": _Heteronym("tears", dict.fromkeys("he she it".split(), "T EH1 R Z") | dict.fromkeys(_NOUN_CUES, "T IH1 R Z")),
+    "wound": _Heteronym("wound", dict.fromkeys(_NOUN_CUES, "W UW1 N D"),
+                        dict.fromkeys("up down around round".split(), "W AW1 N D")),
+    "content": _Heteronym("content", dict.fromkeys([*_BE, "feel", "felt", "seem", "seemed"], "K AH0 N T EH1 N T")
+                          | dict.fromkeys(_NOUN_CUES, "K AA1 N T EH0 N T")),
 }  # fmt: skip
 
 _SIBILANTS = frozenset("S Z SH ZH CH JH".split())
 _VOICELESS = frozenset("P T K F TH".split())
 
 
-def _known(word: str) -> str | None:
-    """Context-free pronunciation of a lowercase dictionary word."""
-    if (phones := _OVERRIDES.get(word)) is not None:
-        return phones
-    if (rule := _HETERONYMS.get(word)) is not None:
-        return rule.phones
-    prons = cmudict.lookup(word)
-    return prons[0] if prons else None
-
-
 def _pronounce(word: str) -> str | None:
-    """Phones of a lowercase word: dictionary, then stem + 's / s by the stem's last phone."""
-    if (phones := _known(word)) is not None:
-        return phones
+    """Phones of a lowercase word that the model was trained to read as phones, else None (letters):
+    CMUdict's pronunciation when it has exactly one; for a word it lacks, ending in 's or s, the
+    stem's (if it has exactly one) + IH0 Z / S / Z by the stem's last phone."""
+    prons = cmudict.lookup(word)
+    if prons is not None:
+        return prons[0] if len(prons) == 1 else None
     for suffix in ("'s", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 1:
-            stem = _known(word[: -len(suffix)])
+            stem = cmudict.lookup(word[: -len(suffix)])
             if stem is not None:
-                last = stem.rsplit(" ", 1)[-1].rstrip("012")
+                if len(stem) > 1:
+                    return None
+                last = stem[0].rsplit(" ", 1)[-1].rstrip("012")
                 ending = "IH0 Z" if last in _SIBILANTS else "S" if last in _VOICELESS else "Z"
-                return f"{stem} {ending}"
+                return f"{stem[0]} {ending}"
     return None
 
 
@@ -223,10 +200,10 @@ def _remember(memo: dict, key: str, value: object) -> None:
         memo[key] = value
 
 
-_memo: dict[str, Ids | _Heteronym | _The] = {}
+_memo: dict[str, Ids | _Heteronym] = {}
 
 
-def _entry(word: str) -> Ids | _Heteronym | _The:
+def _entry(word: str) -> Ids | _Heteronym:
     """Ids of a word token, or the rule that picks them from context."""
     entry = _memo.get(word)
     if entry is not None:
@@ -240,7 +217,7 @@ def _entry(word: str) -> Ids | _Heteronym | _The:
         entry = _HETERONYMS.get(lower)
         if entry is None:
             phones = _pronounce(lower)
-            entry = _ids(phones) if phones is not None else tuple(map(SYMBOL_TO_ID.__getitem__, lower))
+            entry = _ids(phones) if phones is not None else _letters(lower)
     _remember(_memo, word, entry)
     return entry
 
