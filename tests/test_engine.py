@@ -151,6 +151,12 @@ def test_nothing_to_speak_is_a_text_error(synth, text):
         synth.synthesize(text)
 
 
+def test_pronunciations_in_braces_are_spoken_and_bad_ones_named(synth):
+    assert len(synth.synthesize("Say {T AH0 M EY1 T OW2}.")) > 0
+    with pytest.raises(InputError, match="unknown ARPAbet phone AH9"):
+        synth.synthesize("Fine. Then say {HH AH9}.")
+
+
 def test_control_characters_inside_text_are_ignored(synth):
     audio = synth.synthesize("Hello\x00 wor\x07ld\x1b, bye\u200b now.")
     assert len(audio) > 0 and np.isfinite(audio).all()

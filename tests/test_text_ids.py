@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from jaxtts.errors import TextError
+from jaxtts.errors import InputError, TextError
 from jaxtts.text import SYMBOLS, cmudict, g2p, to_ids, to_phonemes
 from jaxtts.text.symbols import ARPABET, SYMBOL_TO_ID, decode
 
@@ -223,5 +223,5 @@ def test_phonemes_read_back_to_the_same_ids(text):
 
 
 def test_unknown_phone_in_braces_is_named():
-    with pytest.raises(TextError, match=r"unknown ARPAbet phone AH9 in \{HH AH9 L OW1\}"):
+    with pytest.raises(InputError, match=r"unknown ARPAbet phone AH9 in \{HH AH9 L OW1\}"):
         to_ids("Say {HH AH9 L OW1}.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from jaxtts.errors import TextError
+from jaxtts.errors import InputError, TextError
 from jaxtts.text import g2p
 from jaxtts.text.normalize import normalize
 from jaxtts.text.sentences import split_sentences
@@ -28,7 +28,7 @@ def to_ids(text: str) -> list[int]:
 
     `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
     (`to_phonemes` writes that form, and reads back to the same ids). A group of uppercase
-    phone-like tokens that holds an unknown phone is an error; any other braces are plain text.
+    phone-like tokens that holds an unknown phone is an InputError; any other braces are plain text.
     """
     if "{" in text:
         ids = _with_phones(text)
@@ -52,7 +52,7 @@ def _phones(group: str) -> list[int] | None:
         return None
     unknown = [t for t in tokens if t not in PHONE_TO_ID]
     if unknown:
-        raise TextError(f"unknown ARPAbet phone{'s' * (len(unknown) > 1)} {', '.join(unknown)} in {{{group}}}; "
+        raise InputError(f"unknown ARPAbet phone{'s' * (len(unknown) > 1)} {', '.join(unknown)} in {{{group}}}; "
                         "use CMUdict's phones with stress on vowels, e.g. {HH AH0 L OW1}")
     return [PHONE_TO_ID[t] for t in tokens]
 
