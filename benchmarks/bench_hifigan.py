@@ -30,6 +30,19 @@ from jaxtts.models.hifigan import PUBLISHED, generate
 SAMPLE_RATE = 22050
 
 
+def gflop_per_frame(cfg) -> float:
+    """Multiply-adds ×2 of the generator per mel frame: every convolution, transposed ones included."""
+    c, rate, total = cfg.upsample_initial_channel, 1, 7 * cfg.num_mels * cfg.upsample_initial_channel
+    layers = 3 if cfg.resblock == "1" else 2  # convs per dilation: convs1 + convs2, or one
+    for u, k in zip(cfg.upsample_rates, cfg.upsample_kernel_sizes):
+        total += rate * c * (c // 2) * k  # each input sample meets k taps over u outputs
+        c, rate = c // 2, rate * u
+        total += rate * c * c * sum(kj * len(dj) * (layers - 1) for kj, dj in
+                                     zip(cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes))
+    total += rate * 7 * c
+    return 2 * total / 1e9
+
+
 def _time(fn, reps: int) -> list[tuple[float, float]]:
     """(wall, process CPU) seconds of each of `reps` calls."""
     out = []
@@ -78,19 +91,21 @@ def main() -> None:
     print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), batch {args.batch}, {frames} frames = "
           f"{audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, {args.threads} threads, "
           f"torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
-    print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}")
+    gflop = gflop_per_frame(cfg) * frames * args.batch
+    print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}; {gflop / audio_s:.1f} GFLOP per s of audio")
     wall = {k: np.array([w for w, _ in v]) for k, v in times.items()}
     cpu = {k: np.array([c for _, c in v]) for k, v in times.items()}
     for name in times:
         best, median = wall[name].min(), np.median(wall[name])
-        print(f"{name:>5}: best {best:.3f} s = {best / audio_s:.4f} s per s of audio; median {median:.3f} s = "
-              f"{median / audio_s:.4f} s/s; CPU {np.median(cpu[name]):.3f} s per run")
+        print(f"{name:>5}: best {best:.3f} s = {best / audio_s:.4f} s per s of audio ({gflop / best:.0f} GFLOP/s); "
+              f"median {median:.3f} s = {median / audio_s:.4f} s/s; CPU {np.median(cpu[name]):.3f} s per run")
     print(f"speed-up of jax over torch eager: best {wall['torch'].min() / wall['jax'].min():.2f}x, "
           f"median {np.median(wall['torch']) / np.median(wall['jax']):.2f}x, "
           f"CPU time {np.median(cpu['torch']) / np.median(cpu['jax']):.2f}x")
     if args.json:
         args.json.write_text(json.dumps({
             "model": f"HiFi-GAN {args.version}", "audio_s": audio_s, "max_abs_err": err,
+            "gflop_per_audio_s": gflop / audio_s, "jax_gflop_per_s": float(gflop / wall["jax"].min()),
             "jax_s_per_audio_s": float(wall["jax"].min() / audio_s),
             "torch_s_per_audio_s": float(wall["torch"].min() / audio_s),
             "speedup_best": float(wall["torch"].min() / wall["jax"].min()),
