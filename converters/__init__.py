@@ -15,9 +15,6 @@ from jaxtts.errors import CheckpointError
 
 from .load import load_torch
 
-MODELS = ("fastpitch", "hifigan")
-
-
 def detect(ckpt: dict, path: Path) -> str:
     """Which model a loaded checkpoint dict holds, from its structure alone."""
     if "generator" in ckpt:
