@@ -481,6 +481,22 @@ def test_codes_mixing_letters_and_digits(text, spoken):
 
 
 @table(
+    ("my card ending in 8876.", "my card ending in eight eight seven six."),
+    ("PIN 4821", "PIN four eight two one"),
+    ("call extension 2210", "call extension two two one zero"),
+    ("Room 1204", "Room twelve oh four"),
+    ("flight 302 to Boston", "flight three oh two to Boston"),
+    ("take Highway 101.", "take Highway one oh one."),
+    ("suite 300", "suite three hundred"),
+    ("room 12", "room twelve"),
+    ("page 204.", "page two hundred four."),
+    ("a Boeing 737", "a Boeing seven hundred thirty seven"),  # as the public context cases read it
+)
+def test_labels_that_change_how_a_number_is_read(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
     ("It’s “quoted” — really… ﬁne.", "It's quoted - really... fine."),
     ("Café naïve résumé", "Cafe naive resume"),
     ("Привет мир", "Privet mir"),

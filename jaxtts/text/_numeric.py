@@ -131,10 +131,28 @@ def _is_count(text: str, start: int, end: int) -> bool:
     return nxt.islower() and len(nxt) > 3 and nxt[-1] == "s" and nxt[-2] != "s" and low not in NOT_PLURAL
 
 
-def _house_number(digits: str) -> str:
-    """Street numbers in pairs: 2788 -> twenty seven eighty eight, 123 -> one twenty three."""
+# Labels whose 3+ digit numbers are said digit by digit ("PIN 4821", "card ending in 8876") or in
+# pairs like a house number ("room 1204": twelve oh four, "flight 302": three oh two). Aircraft
+# models stay cardinals ("Boeing 737"), as the public context cases read them.
+_DIGIT_LABELS = frozenset("pin code passcode ext extension account acct".split())
+_PAIRED_LABELS = frozenset("room rm flight highway hwy interstate route apartment apt suite".split())
+
+
+def _label_reading(text: str, start: int, digits: str) -> str | None:
+    """The reading a label before the number asks for, if any."""
+    label = prev_token(text, start).lower().rstrip(".:#,")
+    if label in _DIGIT_LABELS or (label == "in" and prev_word(text, start - 3).lower() in ("ending", "ends")):
+        return nums.spell_digits(digits)
+    if label in _PAIRED_LABELS:
+        return _house_number(digits, "oh")
+    return None
+
+
+def _house_number(digits: str, zero: str = "zero") -> str:
+    """Street numbers in pairs: 2788 -> twenty seven eighty eight, 123 -> one twenty three, 708 ->
+    seven zero eight (NeMo's reading of addresses; `zero="oh"` for rooms and flights)."""
     if len(digits) == 3 and digits[1:] != "00":
-        tail = nums.spell_digits(digits[1:]) if digits[1] == "0" else nums.cardinal(digits[1:])
+        tail = f"{zero} {nums.cardinal(digits[2])}" if digits[1] == "0" else nums.cardinal(digits[1:])
         return f"{nums.cardinal(digits[0])} {tail}"
     if len(digits) == 4:
         return nums.year(digits)
@@ -156,6 +174,8 @@ def _integer(text: str, start: int, end: int, digits: str, grouped: bool) -> Res
         if street.group("dir"):
             words += " " + DIRECTIONS[street.group("dir").lower()]
             end = street.end("dir") + (text[street.end("dir") : street.end("dir") + 1] == ".")
+        return words, end
+    if n >= 3 and (words := _label_reading(text, start, digits)) is not None:
         return words, end
     if n == 4 and "1000" <= digits <= "2099":
         return (nums.cardinal(digits) if _is_count(text, start, end) else nums.year(digits)), end
@@ -456,9 +476,14 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
 # --- handlers ----------------------------------------------------------------------------------
 
 
+def _small(text: str, start: int, digits: str) -> str:
+    """1 to 999 with nothing after it that changes the reading; a label may still ("room 204")."""
+    return len(digits) == 3 and _label_reading(text, start, digits) or nums.cardinal(digits)
+
+
 def simple(text: str, m: Match) -> Result:
     """A small number followed only by punctuation (the master regex checked that)."""
-    return nums.cardinal(m.group()), m.end()
+    return _small(text, m.start(), m.group()), m.end()
 
 
 def number(text: str, m: Match) -> Result:
@@ -469,7 +494,7 @@ def number(text: str, m: Match) -> Result:
     end = body.end()
     c = text[end : end + 1]
     if c in _INERT and not sign and frac is None and whole and len(whole) <= 3 and whole[0] != "0":
-        return pad(text, start, end, nums.cardinal(whole)), end
+        return pad(text, start, end, _small(text, start, whole)), end
     whole = whole or ""
     digits = whole.replace(",", "")
     if not digits and frac is None:  # a lone sign
