@@ -497,6 +497,21 @@ def test_labels_that_change_how_a_number_is_read(text, spoken):
 
 
 @table(
+    ("a 2:1 ratio", "a two to one ratio"),
+    ("a 16:9 screen", "a sixteen to nine screen"),
+    ("in Micah 6:6", "in Micah six:six"),  # a verse, not a ratio
+    ("at 7:30 pm", "at seven thirty P M"),
+    ("1080p video", "ten eighty P video"),
+    ("in 720p.", "in seven twenty P."),
+    ("it costs 50p", "it costs fifty pence"),
+    ("Call 555-1234 now", "Call five five five, one two three four now"),
+    ("+44 20 7946 0958.", "plus four four, two zero, seven nine four six, zero nine five eight."),
+)
+def test_ratios_video_lines_and_phone_numbers(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
     ("It’s “quoted” — really… ﬁne.", "It's quoted - really... fine."),
     ("Café naïve résumé", "Cafe naive resume"),
     ("Привет мир", "Privet mir"),

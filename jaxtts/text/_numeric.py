@@ -61,6 +61,10 @@ _UNIT = re.compile(
     r"(?P<dot>\.)?(?![\w°])"
 )
 _ISO_AFTER = re.compile(rf"\s(?P<iso>{'|'.join(CURRENCY_CODES)})(?!\w)")  # "100 USD"
+_RATIO = re.compile(r":(\d{1,4})(?![\d:]|[.,]\d)")  # "2:1", "16:9": a time has two-digit minutes
+_LOCAL_PHONE = re.compile(r"\d{3}-\d{4}(?![\w-]|[.,]\d)")
+_PHONE_CUES = frozenset("call calling phone tel telephone dial fax cell mobile text ring".split())
+_RESOLUTIONS = frozenset("144 240 360 480 576 720 1080 1440 2160 4320".split())  # "1080p", "1080i"
 _TO_NOW = re.compile(r"\s?-\s?(?=(?i:present|now|today|date)(?![A-Za-z]))")
 _POWER_SUFFIX = {"2": " squared", "3": " cubed"}
 _INCH_CONTEXT = re.compile(r"\s*(?:$|[,;:!?)\]]|\.(?!\w)|x\b|by\b|long|wide|tall|high|deep|thick|in diameter)")
@@ -415,6 +419,10 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
     c2 = text[end + 1 : end + 2] if c == " " else "\0"
     if c == "." and (version := _VERSION.match(text, end)) is not None:  # "2.0.1"
         return words + "".join(" point " + nums.spell_digits(p) for p in version.group()[1:].split(".")), version.end()
+    if c == ":" and not frac and (ratio := _RATIO.match(text, end)) is not None and not _after_a_name(text, start):
+        return f"{words} to {nums.cardinal(ratio.group(1))}", ratio.end()  # not a verse: "Micah 6:6"
+    if c in "pi" and whole in _RESOLUTIONS and not frac and not text[end + 1 : end + 2].isalnum():
+        return f"{_house_number(whole, 'oh')} {c.upper()}", end + 1  # video lines: "ten eighty P"
     if c in _INERT or c2 in _INERT:
         return None
     if c == "%" or c2 == "%":
@@ -476,6 +484,12 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
 # --- handlers ----------------------------------------------------------------------------------
 
 
+def _after_a_name(text: str, start: int) -> bool:
+    """A capitalized word inside the sentence comes right before the number ("in Micah 6:6")."""
+    prev = prev_word(text, start)
+    return prev[:1].isupper() and prev_word(text, start - len(prev) - 1) != ""
+
+
 def _small(text: str, start: int, digits: str) -> str:
     """1 to 999 with nothing after it that changes the reading; a label may still ("room 204")."""
     return len(digits) == 3 and _label_reading(text, start, digits) or nums.cardinal(digits)
@@ -493,7 +507,7 @@ def number(text: str, m: Match) -> Result:
     sign, whole, frac = body.group("sign", "int", "frac")
     end = body.end()
     c = text[end : end + 1]
-    if c in _INERT and not sign and frac is None and whole and len(whole) <= 3 and whole[0] != "0":
+    if c in _INERT and c != ":" and not sign and frac is None and whole and len(whole) <= 3 and whole[0] != "0":
         return pad(text, start, end, _small(text, start, whole)), end
     whole = whole or ""
     digits = whole.replace(",", "")
@@ -502,6 +516,8 @@ def number(text: str, m: Match) -> Result:
     if c in " -" and not sign and frac is None and (now := _TO_NOW.match(text, end)) is not None:  # "1990-present"
         return pad(text, start, end, _integer(text, start, end, digits, "," in whole)[0]) + " to ", now.end()
     if c in "-/" and not sign and frac is None:
+        if c == "-" and prev_word(text, start).lower() in _PHONE_CUES and (local := _LOCAL_PHONE.match(text, start)):
+            return pad(text, start, local.end(), phone_words(local.group())), local.end()  # "call 555-1234"
         if (ident := _ID_PAIR.match(text, start)) is not None:
             words = " - ".join(_identifier_digits(group) for group in ident.group().split("-"))
             return pad(text, start, ident.end(), words), ident.end()
@@ -685,7 +701,10 @@ def date_day_first(text: str, m: Match) -> Result:
 def phone(text: str, m: Match) -> Result:
     """Telephone numbers digit by digit in their groups, with pauses: '+1 (800) 555-0199' ->
     'plus one, eight hundred, five five five, zero one nine nine'."""
-    token = m.group()
+    return pad(text, m.start(), m.end(), phone_words(m.group())), m.end()
+
+
+def phone_words(token: str) -> str:
     groups = []
     if token[0] == "+":
         code = re.match(r"\+(\d+)", token)
@@ -696,7 +715,7 @@ def phone(text: str, m: Match) -> Result:
             groups.append(nums.cardinal(part) if len(part) == 3 and part.endswith("00") else nums.spell_digits(part))
         else:
             groups.append(word_piece(part))
-    return pad(text, m.start(), m.end(), ", ".join(groups)), m.end()
+    return ", ".join(groups)
 
 
 def ip_address(text: str, m: Match) -> Result:
