@@ -512,6 +512,16 @@ def test_ratios_video_lines_and_phone_numbers(text, spoken):
 
 
 @table(
+    ("code in C# and F#", "code in C sharp and F sharp"),
+    ("a sonata in F# minor", "a sonata in F sharp minor"),
+    ("issue #5", "issue number five"),
+    ("#MeToo", "hash MeToo"),
+)
+def test_sharp_sign_after_a_note_letter(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
     ("It’s “quoted” — really… ﬁne.", "It's quoted - really... fine."),
     ("Café naïve résumé", "Cafe naive resume"),
     ("Привет мир", "Privet mir"),

@@ -396,6 +396,9 @@ def _consonants(text: str, m: Match) -> Result:
     return vowelless(token), m.end()
 
 
+_SHARP_NOTE = re.compile(r"[^\w]?[A-G]")  # a lone note letter right before "#": C#, F# minor
+
+
 def _symbols(text: str, m: Match) -> Result:
     """A run of symbols, each by its name; the last one in context: '#' before a number is 'number',
     '~' before a number 'approximately', '/' in 'and/or' silent. A currency sign before a number is
@@ -409,6 +412,8 @@ def _symbols(text: str, m: Match) -> Result:
     after = text[end : end + 3].lstrip(" " + CURRENCY_SYMBOLS)[:1]
     if last == "#" and (after.isdigit() or _CODE_AHEAD.match(text, end)):  # "#5", "#A-1234"
         words[-1] = "number"
+    elif run == "#" and _SHARP_NOTE.fullmatch(text, max(start - 2, 0), start) and not text[end : end + 1].isalnum():
+        words[-1] = "sharp"  # "C#", "F# minor"
     elif last in _SYMBOL_BEFORE_NUMBER and (
         after.isdigit() or (len(run) == 1 and last in "<>" and text[start - 1 : start] == " " == text[end : end + 1])
     ):
