@@ -161,7 +161,7 @@ def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None 
     frames = (synth.stats["frames"] - before["frames"]) // (2 * rounds)
     padded = (synth.stats["padded_frames"] - before["padded_frames"]) // (2 * rounds)
     assert synth.compile_count == compiles, "steady state must not compile"
-    speech_s = frames * jax_hg.config.hop_length / engine.SAMPLE_RATE
+    speech_s = frames * jax_hg.config.hop_length / synth.sample_rate
 
     stream = synth.stream(PARAGRAPH)
     start = time.perf_counter()

@@ -117,9 +117,12 @@ def _hifigan_config(cfg: Mapping[str, Any], path: Path) -> dict:
     # NeMo picks ResBlock1 only for the integer 1 (`resblock == 1`); anything else builds ResBlock2.
     gen["resblock"] = "1" if gen.get("resblock") == 1 else "2"
     gen["num_mels"] = gen.get("initial_input_size", 80)
-    stride = (cfg.get("preprocessor") or {}).get("n_window_stride")
-    if stride is not None:
-        gen["hop_length"] = stride  # HiFiGANConfig checks it against the upsample rates
+    preprocessor = cfg.get("preprocessor") or {}
+    if preprocessor.get("n_window_stride") is not None:
+        gen["hop_length"] = preprocessor["n_window_stride"]  # HiFiGANConfig checks it against the upsample rates
+    rate = cfg.get("sample_rate", preprocessor.get("sample_rate"))
+    if isinstance(rate, int):  # an unresolved ${sample_rate} interpolation stays a string: keep the default
+        gen["sampling_rate"] = rate
     return gen
 
 

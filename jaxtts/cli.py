@@ -55,8 +55,9 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
     out = parser.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", metavar="WAV", help="write all of the text into one WAV file")
     out.add_argument("--output-dir", metavar="DIR", help="write one WAV per input line, DIR/000001.wav, ...")
-    out.add_argument("--raw", choices=["f32", "s16"], help="stream mono float32/int16 little-endian PCM at 22,050 Hz "
-                     "to stdout, a sentence at a time (| aplay -r 22050 -f S16_LE)")
+    out.add_argument("--raw", choices=["f32", "s16"], help="stream mono float32/int16 little-endian PCM at the vocoder's rate "
+                     "(22,050 Hz for NVIDIA's; said on stderr) to stdout, a sentence at a time "
+                     "(| aplay -r 22050 -f S16_LE)")
     parser.add_argument("--pace", type=float, default=1.0, help="speaking rate; 1.2 is 20%% faster (default 1.0)")
     parser.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="raise (or lower) the pitch by HZ")
     parser.add_argument("--speaker", type=int, default=0, help="speaker id of a multi-speaker model (default 0)")
@@ -71,7 +72,7 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         import numpy as np
         import soundfile
 
-        from jaxtts.engine import SAMPLE_RATE, Synthesizer
+        from jaxtts.engine import Synthesizer
         from jaxtts.errors import TextError
 
         lines = _input_lines(parser, args)
@@ -84,8 +85,8 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
             audio = synth.synthesize("\n".join(lines), **controls)
-            soundfile.write(args.output, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-            print(f"{args.output}: {len(audio) / SAMPLE_RATE:.2f} s at {SAMPLE_RATE} Hz", file=sys.stderr)
+            soundfile.write(args.output, audio, synth.sample_rate, subtype="PCM_16", format="WAV")
+            print(f"{args.output}: {len(audio) / synth.sample_rate:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
             return 0
         if args.output_dir:
             result = synth.synthesize_to_dir(lines, args.output_dir, progress=True, **controls)
@@ -93,6 +94,7 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
             print(f"{args.output_dir}: {result.written} WAV files{skipped}", file=sys.stderr)
             return 0
         failed, spoken = 0, False
+        print(f"jaxtts: {'int16' if args.raw == 's16' else 'float32'} PCM at {synth.sample_rate} Hz", file=sys.stderr)
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue

@@ -1,4 +1,4 @@
-"""Synthesis engine: text → 22,050 Hz audio from a bounded set of compiled programs.
+"""Synthesis engine: text → audio (at the vocoder's rate) from a bounded set of compiled programs.
 
 Per group of sentences:
 
@@ -52,7 +52,6 @@ from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 from jaxtts.text.symbols import SPACE_ID, SYMBOLS
 
-SAMPLE_RATE = 22_050
 
 
 def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
@@ -209,7 +208,8 @@ class Synthesizer:
             raise InputError(f"silence_s must be >= 0 seconds, got {silence_s!r}")
         self.fastpitch, self.hifigan = fastpitch, hifigan
         self.defaults = Controls(denoise=denoise).check(fc)
-        self.silence = np.zeros(round(silence_s * SAMPLE_RATE), np.float32)
+        self.sample_rate = hifigan.config.sampling_rate  # Hz of every array this returns
+        self.silence = np.zeros(round(silence_s * self.sample_rate), np.float32)
         self.hop = hc.hop_length
         self.fp_dtype = dtype or fastpitch.dtype
         self.hg_dtype = dtype or hifigan.dtype
@@ -236,7 +236,7 @@ class Synthesizer:
         return len(self._programs)
 
     def synthesize(self, text: str, **controls: Any) -> np.ndarray:
-        """Audio for `text` (float32 at 22,050 Hz): sentences with `silence_s` between them.
+        """Audio for `text` (float32 at `sample_rate` Hz): sentences with `silence_s` between them.
 
         Raises TextError when nothing in `text` can be spoken. Equals `np.concatenate(stream(text))`.
         """
@@ -308,7 +308,7 @@ class Synthesizer:
                     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".wav", dir=out)
                     try:
                         with os.fdopen(fd, "wb") as f:
-                            soundfile.write(f, audio, SAMPLE_RATE, subtype=subtype, format="WAV")
+                            soundfile.write(f, audio, self.sample_rate, subtype=subtype, format="WAV")
                         os.replace(tmp, path)
                     except BaseException:
                         Path(tmp).unlink(missing_ok=True)
@@ -567,7 +567,7 @@ _SYNTHESIZERS: collections.OrderedDict[tuple, Synthesizer] = collections.Ordered
 
 def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
                hifigan: hg.HiFiGAN | str | Path | None = None, **controls: Any) -> np.ndarray:
-    """Speak `text`: float32 audio at 22,050 Hz. The one-line entry point.
+    """Speak `text`: float32 audio at the vocoder's rate (22,050 Hz for NVIDIA's). The one-line entry point.
 
     Models are loaded objects or paths (`.pt`, `.nemo`, converted directories); without them,
     the published pair from the jaxtts cache (`jaxtts download`). Controls as `Synthesizer`.

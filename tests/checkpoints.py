@@ -60,7 +60,7 @@ def hifigan_state_dict(model: torch.nn.Module, *, weight_norm: str | None = "wei
 def nvidia_hifigan_config(config: HiFiGANConfig) -> dict:
     """`ckpt['config']` as NVIDIA's trainer writes it (resblock as a string)."""
     d = config.to_dict()
-    d.pop("num_mels")
+    d.pop("num_mels"), d.pop("sampling_rate")  # NVIDIA keeps these in train_setup
     d["resblock"] = str(d["resblock"])
     return d
 
@@ -69,7 +69,8 @@ def write_nvidia_hifigan(path: Path, state_dict: dict, config: HiFiGANConfig) ->
     """`hifigan_gen_checkpoint_<epoch>.pt` as DeepLearningExamples' Checkpointer saves it."""
     torch.save({
         "generator": state_dict, "gen_ema": None, "config": nvidia_hifigan_config(config),
-        "train_setup": HIFIGAN_TRAIN_SETUP | {"hop_length": config.hop_length, "num_mels": config.num_mels},
+        "train_setup": HIFIGAN_TRAIN_SETUP | {"hop_length": config.hop_length, "num_mels": config.num_mels,
+                                              "sampling_rate": config.sampling_rate},
         "train_state": {"epoch": 10000, "iters_all": 820000},
     }, path)
     return path
@@ -80,7 +81,8 @@ def write_jik876_hifigan(path: Path, state_dict: dict, config: HiFiGANConfig, *,
     torch.save({"generator": state_dict}, path)
     if config_json:
         cfg = nvidia_hifigan_config(config) | {"num_mels": config.num_mels, "hop_size": config.hop_length,
-                                               "batch_size": 16, "learning_rate": 0.0002, "sampling_rate": 22050}
+                                               "batch_size": 16, "learning_rate": 0.0002,
+                                               "sampling_rate": config.sampling_rate}
         (path.parent / "config.json").write_text(json.dumps(cfg, indent=4))
     return path
 

@@ -122,7 +122,7 @@ def test_silence_separates_sentences(synth, models):
     quiet = engine.Synthesizer(*models, **BUCKETS, silence_s=0.0, compilation_cache=False)
     two = "Hello there. Goodbye now."
     gap = len(synth.synthesize(two)) - len(quiet.synthesize(two))
-    assert gap == round(0.2 * engine.SAMPLE_RATE)
+    assert gap == round(0.2 * synth.sample_rate)
 
 
 def test_an_utterance_sounds_the_same_alone_and_in_a_batch(synth):
@@ -172,7 +172,7 @@ def test_100k_characters_stream_in_bounded_steps(synth):
             assert synth.stats["sentences"] - before == 1  # nothing else was synthesized yet
         assert np.isfinite(chunk).all()
         total += len(chunk)
-    assert total > 60 * engine.SAMPLE_RATE
+    assert total > 60 * synth.sample_rate
 
 
 @pytest.mark.parametrize("controls", [{"pace": 0.0}, {"pace": float("nan")}, {"speaker": 3}, {"denoise": -1.0},
@@ -189,8 +189,17 @@ def test_wav_directory_has_one_file_per_speakable_line(synth, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["000001.wav", "000003.wav", "000005.wav"]
     for name, text in [("000001.wav", lines[0]), ("000003.wav", lines[2]), ("000005.wav", lines[4])]:
         audio, rate = soundfile.read(tmp_path / name, dtype="float32")
-        assert rate == engine.SAMPLE_RATE
+        assert rate == synth.sample_rate
         np.testing.assert_allclose(audio, synth.synthesize(text), atol=1 / 32768 + 1e-6)
+
+
+def test_audio_and_wavs_are_at_the_vocoders_own_rate(models, compilation_cache, tmp_path):
+    acoustic, vocoder = models
+    fast = hg.HiFiGAN(dataclasses.replace(vocoder.config, sampling_rate=44_100), vocoder.params)
+    synth44 = engine.Synthesizer(acoustic, fast, **BUCKETS, silence_s=0.5, compilation_cache=compilation_cache)
+    assert synth44.sample_rate == 44_100 and len(synth44.silence) == 22_050
+    synth44.synthesize_to_dir(["Hello world."], tmp_path)
+    assert soundfile.info(tmp_path / "000001.wav").samplerate == 44_100
 
 
 def test_processes_split_the_lines_and_fill_one_directory(synth, tmp_path):

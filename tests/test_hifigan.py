@@ -56,6 +56,17 @@ def test_config_reads_checkpoint_dicts_and_round_trips():
     assert cfg == PUBLISHED["v1"] and cfg.resblock == "1" and cfg.hop_length == 256
     assert HiFiGANConfig.from_dict(cfg.to_dict()) == cfg
     assert [PUBLISHED[v].hop_length for v in ("v1", "v2", "v3")] == [256] * 3
+    assert cfg.sampling_rate == 22050  # NVIDIA's rate when the config does not say
+    assert HiFiGANConfig.from_dict(d | {"sample_rate": 44100}).sampling_rate == 44100  # NeMo's key
+
+
+def test_a_vocoder_trained_at_another_rate_keeps_it_from_file_to_wav(tmp_path, small_model):
+    """A 44.1 kHz generator (e.g. NeMo's HiFiTTS) makes 44.1 kHz audio: the rate travels from the
+    checkpoint through conversion to the engine and its WAV files."""
+    config = dataclasses.replace(SMALL, sampling_rate=44100)
+    src = write_nvidia_hifigan(tmp_path / "hifigan_gen_checkpoint_5.pt", hifigan_state_dict(small_model), config)
+    assert jaxtts.load_hifigan(src).config.sampling_rate == 44100
+    assert jaxtts.load_hifigan(convert(src, tmp_path / "converted")).config.sampling_rate == 44100
 
 
 @pytest.mark.parametrize("change, message", [
@@ -67,6 +78,8 @@ def test_config_reads_checkpoint_dicts_and_round_trips():
     ({"resblock_kernel_sizes": [3, 6, 11]}, "odd kernels"),
     ({"upsample_kernel_sizes": [15, 16, 4, 4]}, "kernel - rate even"),
     ({"upsample_initial_channel": 100}, "divisible by 2**4"),
+    ({"sampling_rate": "fast"}, "sampling_rate must be an integer"),
+    ({"sampling_rate": 0}, "sampling_rate must be positive"),
 ])
 def test_config_errors_name_the_problem(change, message):
     d = PUBLISHED["v1"].to_dict() | change

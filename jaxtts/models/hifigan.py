@@ -31,7 +31,9 @@ _DILATIONS_PER_BLOCK = {"1": 3, "2": 2}
 
 @dataclasses.dataclass(frozen=True)
 class HiFiGANConfig:
-    """Generator hyper-parameters, exactly the keys NVIDIA and jik876 store."""
+    """Generator hyper-parameters, exactly the keys NVIDIA and jik876 store, plus the audio rate the
+    checkpoint was trained at (`sampling_rate`: NVIDIA's train_setup, jik876's config.json, NeMo's
+    `sample_rate`), which is the rate of the audio it makes."""
 
     upsample_rates: tuple[int, ...]
     upsample_kernel_sizes: tuple[int, ...]
@@ -40,6 +42,7 @@ class HiFiGANConfig:
     resblock_kernel_sizes: tuple[int, ...]
     resblock_dilation_sizes: tuple[tuple[int, ...], ...]
     num_mels: int = 80
+    sampling_rate: int = 22_050
 
     def __post_init__(self) -> None:
         def ints(name: str, v: Any) -> tuple[int, ...]:
@@ -85,18 +88,27 @@ class HiFiGANConfig:
             raise bad(f"upsample_initial_channel {c0} must be divisible by 2**{stages} (channels halve every stage)")
         if self.num_mels < 1:
             raise bad(f"num_mels must be positive, got {self.num_mels}")
+        if self.sampling_rate < 1:
+            raise bad(f"sampling_rate must be positive, got {self.sampling_rate}")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "HiFiGANConfig":
         """Read a checkpoint's config (NVIDIA `ckpt['config']`, jik876 `config.json`); extra keys are ignored.
 
         A hop length stored beside it (`hop_length`/`hop_size`) must equal the product of the rates.
+        Without a `sampling_rate` (or `sample_rate`) the audio is taken to be 22,050 Hz, NVIDIA's.
         """
-        fields = [f.name for f in dataclasses.fields(cls) if f.name != "num_mels"]
+        optional = {"num_mels", "sampling_rate"}
+        fields = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
         missing = [f for f in fields if f not in d]
         if missing:
             raise ConfigError(f"HiFi-GAN config is missing {', '.join(missing)}; have {', '.join(sorted(map(str, d)))}")
-        cfg = cls(**{f: d[f] for f in fields}, num_mels=int(d.get("num_mels", 80)))
+        rate = d.get("sampling_rate", d.get("sample_rate", 22_050))
+        try:
+            rate = int(rate)
+        except (TypeError, ValueError):
+            raise ConfigError(f"HiFi-GAN config: sampling_rate must be an integer in Hz, got {rate!r}") from None
+        cfg = cls(**{f: d[f] for f in fields}, num_mels=int(d.get("num_mels", 80)), sampling_rate=rate)
         for key in ("hop_length", "hop_size"):
             if key in d and int(d[key]) != cfg.hop_length:
                 raise ConfigError(
