@@ -70,7 +70,7 @@ def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
                 setattr(sys.modules[name], attr, value)
     from fastpitch.model import FastPitch as NvidiaFastPitch
 
-    model = NvidiaFastPitch(**PUBLISHED.to_dict())
+    model = NvidiaFastPitch(**PUBLISHED.nvidia_config())
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     assert not unexpected and all(k.startswith("attention.") for k in missing), (missing, unexpected)
     return model.eval()

@@ -126,7 +126,10 @@ def _foreign(ckpt: Mapping[str, Any], path: Path) -> str | None:
 
 
 def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastPitchConfig, dict]:
-    """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`."""
+    """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`.
+
+    `p_arpabet` comes from `train_setup`; files without one (the 2021 layout, the published
+    checkpoint) were trained on ARPAbet (1.0), as NVIDIA's inference example assumes."""
     path = Path(path)
     reason = _foreign(ckpt, path)
     if reason:
@@ -137,7 +140,9 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
             "was re-saved without it. Re-save it with its config: torch.save({'config': ..., 'state_dict': ...})"
         )
     try:
-        config = FastPitchConfig.from_dict(ckpt["config"])
+        setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
+        text = {"p_arpabet": setup["p_arpabet"]} if setup.get("p_arpabet") is not None else {}
+        config = FastPitchConfig.from_dict({**ckpt["config"], **text})
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
     key = "ema_state_dict" if ema else "state_dict"

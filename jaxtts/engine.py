@@ -341,9 +341,10 @@ class Synthesizer:
     def _sentence_ids(self, text: str) -> Iterator[list[int]]:
         """Ids of each speakable sentence, cut at spaces to fit the largest token bucket."""
         limit = self.token_buckets[-1]
+        arpabet = self.fastpitch.config.p_arpabet > 0  # as the checkpoint was trained (0 < p < 1: all words)
         for sentence in frontend.split_sentences(text):
             try:
-                ids = frontend.to_ids(sentence)
+                ids = frontend.to_ids(sentence, arpabet=arpabet)
             except TextError:
                 continue  # "..." between sentences, an emoji line: nothing to say here
             while len(ids) > limit:

@@ -34,7 +34,7 @@ def write_small_checkpoints(directory: Path, seed: int = 0) -> dict[str, Path]:
         in_fft_conv1d_filter_size=32, out_fft_conv1d_filter_size=32, dur_predictor_filter_size=16,
         pitch_predictor_filter_size=16, energy_predictor_filter_size=16, n_speakers=2)
     hg = HiFiGANConfig((8, 8, 4), (16, 16, 8), 32, "1", (3, 5), ((1, 3, 5), (1, 3, 5)))
-    config = fp.to_dict()
+    config = fp.nvidia_config()
     state = fastpitch_ref.seeded(fp, seed).state_dict() | checkpoints.fastpitch_aligner(config, seed)
     directory.mkdir(parents=True, exist_ok=True)
     return {

@@ -193,6 +193,18 @@ def test_wav_directory_has_one_file_per_speakable_line(synth, tmp_path):
         np.testing.assert_allclose(audio, synth.synthesize(text), atol=1 / 32768 + 1e-6)
 
 
+def test_text_is_read_as_the_checkpoint_was_trained(models, compilation_cache, monkeypatch):
+    """A FastPitch trained on letters only (p_arpabet 0) gets letter ids; the published kind, ARPAbet."""
+    acoustic, vocoder = models
+    letters_only = fp.FastPitch(dataclasses.replace(acoustic.config, p_arpabet=0.0), acoustic.params)
+    seen = []
+    to_ids = engine.frontend.to_ids
+    monkeypatch.setattr(engine.frontend, "to_ids", lambda s, **kw: seen.append(kw["arpabet"]) or to_ids(s, **kw))
+    engine.Synthesizer(letters_only, vocoder, **BUCKETS, compilation_cache=compilation_cache).synthesize("Hi there.")
+    engine.Synthesizer(acoustic, vocoder, **BUCKETS, compilation_cache=compilation_cache).synthesize("Hi there.")
+    assert seen == [False, True]
+
+
 def test_audio_and_wavs_are_at_the_vocoders_own_rate(models, compilation_cache, tmp_path):
     acoustic, vocoder = models
     fast = hg.HiFiGAN(dataclasses.replace(vocoder.config, sampling_rate=44_100), vocoder.params)

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import jaxtts
+from converters import convert
 from converters import fastpitch as converter
 from converters.load import load_torch
 from converters.reference.fastpitch import FastPitch as Reference
@@ -349,6 +350,19 @@ def test_single_speaker_model_has_only_speaker_zero(published):
 # --- config --------------------------------------------------------------------------------------
 
 
+def test_arpabet_share_comes_from_train_setup(tmp_path: Path, golden: Path):
+    """A checkpoint trained on letters only (p_arpabet 0) says so in train_setup, and the setting
+    survives conversion; files without train_setup were trained on ARPAbet, as published."""
+    raw = load_torch(golden / LAYOUTS["current"])["config"]
+    sd = seeded(FastPitchConfig.from_dict(raw), seed=3).state_dict() | checkpoints.fastpitch_aligner(raw)
+    letters = checkpoints.fastpitch_checkpoint(tmp_path / "letters.pt", raw, sd, p_arpabet=0.0)
+    assert jaxtts.load_fastpitch(letters).config.p_arpabet == 0.0
+    assert jaxtts.load_fastpitch(convert(letters, tmp_path / "converted")).config.p_arpabet == 0.0
+    assert jaxtts.load_fastpitch(golden / LAYOUTS["legacy2021"]).config.p_arpabet == 1.0
+    assert "p_arpabet" not in FastPitchConfig.from_dict(raw).nvidia_config()  # NVIDIA's constructor lacks it
+
+
+
 def test_config_round_trips_and_names_what_is_missing(golden: Path):
     raw = load_torch(golden / LAYOUTS["current"])["config"]
     cfg = FastPitchConfig.from_dict(raw)
@@ -404,8 +418,6 @@ def test_ema_weights_when_asked(tmp_path: Path, golden: Path):
 
 
 def test_public_loader_reads_the_file_and_a_converted_directory(tmp_path: Path, golden: Path):
-    from converters import convert
-
     path = golden / LAYOUTS["legacy2021"]
     ids = _golden(golden, "short")["ids"][None]
     direct = jaxtts.load_fastpitch(path).infer(ids, speaker=1)

@@ -54,7 +54,7 @@ def _generated_files() -> dict[str, bytes]:
     fp_sd = fastpitch_converter.to_state_dict(_random(param_shapes(fp)), fp)
     tensors = lambda sd: {k: torch.from_numpy(v) for k, v in sd.items()}  # noqa: E731
     return {
-        FASTPITCH: _torch_bytes({"config": fp.to_dict(), "state_dict": tensors(fp_sd), "epoch": 1}),
+        FASTPITCH: _torch_bytes({"config": fp.nvidia_config(), "state_dict": tensors(fp_sd), "epoch": 1}),
         HIFIGAN: _torch_bytes({"generator": tensors(hg_sd), "config": hg.to_dict()}),
     }
 

@@ -222,6 +222,13 @@ def test_phonemes_read_back_to_the_same_ids(text):
     assert to_ids(to_phonemes(text)) == to_ids(text)
 
 
+def test_letters_only_for_checkpoints_trained_without_arpabet(manifest):
+    """NVIDIA's p_arpabet=0 ids of its own cleaned text, exactly; braces still give phones."""
+    for entry in manifest["texts"]:
+        assert g2p.encode(entry["cleaned"], arpabet=False) == entry["ids_p_arpabet_0"]
+    assert to_phonemes("Say {HH AY1} to the FBI.", arpabet=False) == "say {HH AY1} to the f b i."
+
+
 def test_unknown_phone_in_braces_is_named():
     with pytest.raises(InputError, match=r"unknown ARPAbet phone AH9 in \{HH AH9 L OW1\}"):
         to_ids("Say {HH AH9 L OW1}.")

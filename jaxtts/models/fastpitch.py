@@ -50,7 +50,9 @@ PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Arra
 
 @dataclasses.dataclass(frozen=True)
 class FastPitchConfig:
-    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`.
+    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus
+    `p_arpabet`: the share of words the checkpoint was trained to read as ARPAbet (its
+    `train_setup`; 1.0 as published, 0 = letters only), which the text front-end must follow.
 
     Keys that older constructors lacked default to what those constructors hard-coded: FastPitch
     1.0 has no energy (`energy_conditioning` False, the `energy_*` keys unused), one speaker,
@@ -97,6 +99,7 @@ class FastPitchConfig:
     n_speakers: int = 1
     speaker_emb_weight: float = 1.0
     pitch_conditioning_formants: int = 1
+    p_arpabet: float = 1.0
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ConfigError:
@@ -130,6 +133,8 @@ class FastPitchConfig:
             raise bad("n_symbols, n_speakers, pitch_conditioning_formants and n_mel_channels must be positive")
         if not 0 <= self.padding_idx < self.n_symbols:
             raise bad(f"padding_idx {self.padding_idx} is outside the {self.n_symbols} symbols")
+        if not 0.0 <= self.p_arpabet <= 1.0:
+            raise bad(f"p_arpabet {self.p_arpabet} must be a share between 0 and 1")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FastPitchConfig:
@@ -146,8 +151,12 @@ class FastPitchConfig:
         return cls(**{k: v for k, v in d.items() if k in fields})
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of every constructor argument; `from_dict` reads it back."""
+        """JSON-ready dict of every field; `from_dict` reads it back."""
         return dataclasses.asdict(self)
+
+    def nvidia_config(self) -> dict[str, Any]:
+        """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments only."""
+        return {k: v for k, v in self.to_dict().items() if k != "p_arpabet"}
 
 
 PUBLISHED = FastPitchConfig(

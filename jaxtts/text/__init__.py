@@ -23,26 +23,29 @@ _PHONE_LIKE = re.compile(r"[A-Z]{1,2}[0-9]?")
 _NO_SPACE_BEFORE = frozenset(SYMBOL_TO_ID[c] for c in ",.!?:;)")
 
 
-def to_ids(text: str) -> list[int]:
+def to_ids(text: str, *, arpabet: bool = True) -> list[int]:
     """Model input ids of raw text; raises TextError when nothing speakable is left.
+
+    `arpabet=False` reads every word as letters, for a checkpoint trained without ARPAbet
+    (`FastPitchConfig.p_arpabet == 0`; braces still pass phones through, as NVIDIA's do).
 
     `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
     (`to_phonemes` writes that form, and reads back to the same ids). A group of uppercase
     phone-like tokens that holds an unknown phone is an InputError; any other braces are plain text.
     """
     if "{" in text:
-        ids = _with_phones(text)
+        ids = _with_phones(text, arpabet)
     else:
-        ids = g2p.encode(normalize(text))
+        ids = g2p.encode(normalize(text), arpabet)
     if not ids:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise TextError(f"nothing speakable in {shown!r}: it has no words or numbers after normalization")
     return ids
 
 
-def to_phonemes(text: str) -> str:
+def to_phonemes(text: str, *, arpabet: bool = True) -> str:
     """The ids of `to_ids` as readable text, phones grouped per word: 'hello {W ER1 L D}.'"""
-    return decode(to_ids(text))
+    return decode(to_ids(text, arpabet=arpabet))
 
 
 def _phones(group: str) -> list[int] | None:
@@ -57,13 +60,13 @@ def _phones(group: str) -> list[int] | None:
     return [PHONE_TO_ID[t] for t in tokens]
 
 
-def _plain(piece: str) -> list[int]:
+def _plain(piece: str, arpabet: bool) -> list[int]:
     """Ids of the text between phone groups; a piece without words keeps its punctuation."""
-    ids = g2p.encode(normalize(piece))
+    ids = g2p.encode(normalize(piece), arpabet)
     return ids or [SYMBOL_TO_ID[c] for c in piece if c in PUNCTUATION and c != " "]
 
 
-def _with_phones(text: str) -> list[int]:
+def _with_phones(text: str, arpabet: bool) -> list[int]:
     """Plain pieces and phone groups joined by a space wherever the text has whitespace between them
     (none before closing punctuation or after an opening parenthesis, as `g2p.encode` does)."""
     parts: list[tuple[str, list[int]]] = []  # (source, ids)
@@ -72,11 +75,11 @@ def _with_phones(text: str) -> list[int]:
         phones = _phones(m.group(1))
         if phones is None:
             continue
-        parts += [(text[pos:m.start()], _plain(text[pos:m.start()])), (m.group(), phones)]
+        parts += [(text[pos:m.start()], _plain(text[pos:m.start()], arpabet)), (m.group(), phones)]
         pos = m.end()
     if not parts:
-        return g2p.encode(normalize(text))
-    parts.append((text[pos:], _plain(text[pos:])))
+        return g2p.encode(normalize(text), arpabet)
+    parts.append((text[pos:], _plain(text[pos:], arpabet)))
     ids: list[int] = []
     gap = False  # whitespace since the last ids
     for source, part in parts:

@@ -252,8 +252,9 @@ def _between(text: str) -> Ids:
     return _run(text) or _SPACE
 
 
-def encode(text: str) -> list[int]:
-    """Ids of normalized text; empty when it holds no word (nothing speakable)."""
+def encode(text: str, arpabet: bool = True) -> list[int]:
+    """Ids of normalized text; empty when it holds no word (nothing speakable). `arpabet=False`
+    spells every word in lowercase letters, for checkpoints trained without ARPAbet (p_arpabet 0)."""
     parts = _PARTS.findall(text)
     n = len(parts)
     first = 0 if parts and parts[0][0] in _LETTERS else 1
@@ -266,7 +267,7 @@ def encode(text: str) -> list[int]:
     memo = _memo
     for i in range(first, n, 2):
         word = parts[i]
-        entry = memo.get(word) or _entry(word)
+        entry = (memo.get(word) or _entry(word)) if arpabet else _letters(word.lower())
         if entry.__class__ is tuple:
             out += entry
         else:
