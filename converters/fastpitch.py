@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from jaxtts.errors import CheckpointError, ConfigError
-from jaxtts.models.fastpitch import FastPitchConfig, param_shapes
+from jaxtts.models.fastpitch import TEXT_SETUP, FastPitchConfig, param_shapes
 
 from .load import check_shapes, strip_prefix, to_numpy
 
@@ -128,8 +128,9 @@ def _foreign(ckpt: Mapping[str, Any], path: Path) -> str | None:
 def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastPitchConfig, dict]:
     """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`.
 
-    `p_arpabet` comes from `train_setup`; files without one (the 2021 layout, the published
-    checkpoint) were trained on ARPAbet (1.0), as NVIDIA's inference example assumes."""
+    The text setup (`TEXT_SETUP`) comes from `train_setup`; files without one (the 2021 layout, the
+    published checkpoint) were trained on ARPAbet without added spaces, as NVIDIA's inference
+    example assumes."""
     path = Path(path)
     reason = _foreign(ckpt, path)
     if reason:
@@ -141,7 +142,7 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
         )
     try:
         setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
-        text = {"p_arpabet": setup["p_arpabet"]} if setup.get("p_arpabet") is not None else {}
+        text = {k: setup[k] for k in TEXT_SETUP if setup.get(k) is not None}
         config = FastPitchConfig.from_dict({**ckpt["config"], **text})
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None

@@ -339,9 +339,12 @@ class Synthesizer:
         return dataclasses.replace(self.defaults, **overrides).check(self.fastpitch.config)
 
     def _sentence_ids(self, text: str) -> Iterator[list[int]]:
-        """Ids of each speakable sentence, cut at spaces to fit the largest token bucket."""
-        limit = self.token_buckets[-1]
-        arpabet = self.fastpitch.config.p_arpabet > 0  # as the checkpoint was trained (0 < p < 1: all words)
+        """Ids of each speakable sentence, cut at spaces to fit the largest token bucket, encoded as
+        the checkpoint's text was in training (ARPAbet or letters, spaces around)."""
+        c = self.fastpitch.config
+        arpabet = c.p_arpabet > 0  # 0 < p < 1 was a random mix in training: every word as ARPAbet here
+        head, tail = [SPACE_ID] * c.prepend_space_to_text, [SPACE_ID] * c.append_space_to_text
+        limit = self.token_buckets[-1] - len(head) - len(tail)
         for sentence in frontend.split_sentences(text):
             try:
                 ids = frontend.to_ids(sentence, arpabet=arpabet)
@@ -349,9 +352,9 @@ class Synthesizer:
                 continue  # "..." between sentences, an emoji line: nothing to say here
             while len(ids) > limit:
                 space = _last_space(ids, limit)
-                yield ids[:space] if space else ids[:limit]
+                yield head + (ids[:space] if space else ids[:limit]) + tail
                 ids = ids[space + 1 :] if space else ids[limit:]
-            yield ids
+            yield head + ids + tail
 
     def _group(self, rows: list[tuple[Any, list[int]]]) -> _Group:
         b = _bucket(len(rows), self.batch_buckets)

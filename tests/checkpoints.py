@@ -123,13 +123,14 @@ def fastpitch_aligner(config: dict, seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def fastpitch_checkpoint(path: Path, config: dict, state_dict: dict, *, ema_state_dict: dict | None = None,
-                         p_arpabet: float = 1.0) -> Path:
+                         train_setup: dict | None = None) -> Path:
     """NVIDIA's current trainer file (`Checkpointer.maybe_save`): unprefixed keys, `train_setup`,
     LAMB optimizer state, an empty fp32 `scaler`, and `ema_state_dict` only for `--ema-decay > 0`."""
     ckpt = {
         "epoch": 10, "iteration": 470, "config": dict(config),
-        "train_setup": {"sampling_rate": 22050, "hop_length": 256, "p_arpabet": p_arpabet, "symbol_set": "english_basic",
-                        "text_cleaners": ["english_cleaners_v2"], "pitch_mean": 214.72203, "pitch_std": 65.72038},
+        "train_setup": {"sampling_rate": 22050, "hop_length": 256, "p_arpabet": 1.0, "symbol_set": "english_basic",
+                        "text_cleaners": ["english_cleaners_v2"], "pitch_mean": 214.72203, "pitch_std": 65.72038,
+                        "prepend_space_to_text": False, "append_space_to_text": False} | (train_setup or {}),
         "state_dict": dict(state_dict),
         "optimizer": {"state": {}, "param_groups": [{"lr": 0.1, "betas": (0.9, 0.98), "eps": 1e-9, "params": []}]},
         "scaler": {},

@@ -21,6 +21,8 @@ from jaxtts.errors import InputError, TextError
 from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
+from jaxtts.text import to_ids
+from jaxtts.text.symbols import SPACE_ID
 
 BUCKETS = {"token_buckets": (64, 128, 256), "frame_buckets": (256, 512, 1024, 2048, 4096), "batch_buckets": (2,)}
 TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2 coffees! "
@@ -193,16 +195,15 @@ def test_wav_directory_has_one_file_per_speakable_line(synth, tmp_path):
         np.testing.assert_allclose(audio, synth.synthesize(text), atol=1 / 32768 + 1e-6)
 
 
-def test_text_is_read_as_the_checkpoint_was_trained(models, compilation_cache, monkeypatch):
-    """A FastPitch trained on letters only (p_arpabet 0) gets letter ids; the published kind, ARPAbet."""
+def test_text_is_encoded_as_the_checkpoint_was_trained(models, compilation_cache):
+    """Letters only for a FastPitch trained without ARPAbet, space ids around each text when its
+    training put them there; the published kind gets ARPAbet and no spaces."""
     acoustic, vocoder = models
-    letters_only = fp.FastPitch(dataclasses.replace(acoustic.config, p_arpabet=0.0), acoustic.params)
-    seen = []
-    to_ids = engine.frontend.to_ids
-    monkeypatch.setattr(engine.frontend, "to_ids", lambda s, **kw: seen.append(kw["arpabet"]) or to_ids(s, **kw))
-    engine.Synthesizer(letters_only, vocoder, **BUCKETS, compilation_cache=compilation_cache).synthesize("Hi there.")
-    engine.Synthesizer(acoustic, vocoder, **BUCKETS, compilation_cache=compilation_cache).synthesize("Hi there.")
-    assert seen == [False, True]
+    setup = {"p_arpabet": 0.0, "prepend_space_to_text": True, "append_space_to_text": True}
+    other = fp.FastPitch(dataclasses.replace(acoustic.config, **setup), acoustic.params)
+    ids = lambda model: list(engine.Synthesizer(model, vocoder, **BUCKETS)._sentence_ids("Hi there."))  # noqa: E731
+    assert ids(acoustic) == [to_ids("Hi there.")]
+    assert ids(other) == [[SPACE_ID, *to_ids("Hi there.", arpabet=False), SPACE_ID]]
 
 
 def test_audio_and_wavs_are_at_the_vocoders_own_rate(models, compilation_cache, tmp_path):

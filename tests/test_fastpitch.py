@@ -21,7 +21,7 @@ from converters.load import load_torch
 from converters.reference.fastpitch import FastPitch as Reference
 from converters.reference.fastpitch import pitch_transformation, seeded
 from jaxtts.errors import CheckpointError, ConfigError, InputError
-from jaxtts.models.fastpitch import PUBLISHED, FastPitch, FastPitchConfig, bucket_length
+from jaxtts.models.fastpitch import PUBLISHED, TEXT_SETUP, FastPitch, FastPitchConfig, bucket_length
 
 LAYOUTS = {
     "current": "fastpitch_small/FastPitch_checkpoint_10.pt",
@@ -350,16 +350,19 @@ def test_single_speaker_model_has_only_speaker_zero(published):
 # --- config --------------------------------------------------------------------------------------
 
 
-def test_arpabet_share_comes_from_train_setup(tmp_path: Path, golden: Path):
-    """A checkpoint trained on letters only (p_arpabet 0) says so in train_setup, and the setting
+def test_text_setup_comes_from_train_setup(tmp_path: Path, golden: Path):
+    """How the training text was encoded (ARPAbet share, added spaces) is read from train_setup and
     survives conversion; files without train_setup were trained on ARPAbet, as published."""
     raw = load_torch(golden / LAYOUTS["current"])["config"]
     sd = seeded(FastPitchConfig.from_dict(raw), seed=3).state_dict() | checkpoints.fastpitch_aligner(raw)
-    letters = checkpoints.fastpitch_checkpoint(tmp_path / "letters.pt", raw, sd, p_arpabet=0.0)
-    assert jaxtts.load_fastpitch(letters).config.p_arpabet == 0.0
-    assert jaxtts.load_fastpitch(convert(letters, tmp_path / "converted")).config.p_arpabet == 0.0
-    assert jaxtts.load_fastpitch(golden / LAYOUTS["legacy2021"]).config.p_arpabet == 1.0
-    assert "p_arpabet" not in FastPitchConfig.from_dict(raw).nvidia_config()  # NVIDIA's constructor lacks it
+    setup = {"p_arpabet": 0.0, "append_space_to_text": True}
+    letters = checkpoints.fastpitch_checkpoint(tmp_path / "letters.pt", raw, sd, train_setup=setup)
+    for model in (jaxtts.load_fastpitch(letters), jaxtts.load_fastpitch(convert(letters, tmp_path / "converted"))):
+        assert (model.config.p_arpabet, model.config.prepend_space_to_text, model.config.append_space_to_text) == (
+            0.0, False, True)
+    published = jaxtts.load_fastpitch(golden / LAYOUTS["legacy2021"]).config  # no train_setup
+    assert (published.p_arpabet, published.prepend_space_to_text, published.append_space_to_text) == (1.0, False, False)
+    assert not set(TEXT_SETUP) & set(published.nvidia_config())  # NVIDIA's constructor takes none of them
 
 
 

@@ -44,15 +44,17 @@ LAYER_NORM_EPS = 1e-5
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
+TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text")  # train_setup keys, not NVIDIA's config
 
 PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
 class FastPitchConfig:
-    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus
-    `p_arpabet`: the share of words the checkpoint was trained to read as ARPAbet (its
-    `train_setup`; 1.0 as published, 0 = letters only), which the text front-end must follow.
+    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus how
+    its text was encoded in training (`TEXT_SETUP`, from its `train_setup`), which the front-end
+    must follow: `p_arpabet`, the share of words read as ARPAbet (1.0 as published, 0 = letters
+    only), and whether a space id was put before/after every text.
 
     Keys that older constructors lacked default to what those constructors hard-coded: FastPitch
     1.0 has no energy (`energy_conditioning` False, the `energy_*` keys unused), one speaker,
@@ -100,6 +102,8 @@ class FastPitchConfig:
     speaker_emb_weight: float = 1.0
     pitch_conditioning_formants: int = 1
     p_arpabet: float = 1.0
+    prepend_space_to_text: bool = False
+    append_space_to_text: bool = False
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ConfigError:
@@ -156,7 +160,7 @@ class FastPitchConfig:
 
     def nvidia_config(self) -> dict[str, Any]:
         """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments only."""
-        return {k: v for k, v in self.to_dict().items() if k != "p_arpabet"}
+        return {k: v for k, v in self.to_dict().items() if k not in TEXT_SETUP}
 
 
 PUBLISHED = FastPitchConfig(
