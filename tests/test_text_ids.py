@@ -212,6 +212,7 @@ def test_nothing_speakable_raises_text_error(text):
     ("{HH AH0 L OW1}, {W ER1 L D}!", "{HH AH0 L OW1}, {W ER1 L D}!"),
     ("It costs $5 ({F AY1 V}).", "it costs {F AY1 V} dollars ({F AY1 V})."),
     ("Use {curly} braces", "use ({K ER1 L IY0}) braces"),  # not phones: plain text
+    ("Press {Q} or {OK}.", "{P R EH1 S} ({K Y UW1}) or ({OW1} {K EY1})."),
 ])
 def test_braces_pass_arpabet_through(text, phonemes):
     assert to_phonemes(text) == phonemes

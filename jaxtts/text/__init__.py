@@ -30,8 +30,8 @@ def to_ids(text: str, *, arpabet: bool = True) -> list[int]:
     (`FastPitchConfig.p_arpabet == 0`; braces still pass phones through, as NVIDIA's do).
 
     `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
-    (`to_phonemes` writes that form, and reads back to the same ids). A group of uppercase
-    phone-like tokens that holds an unknown phone is an InputError; any other braces are plain text.
+    (`to_phonemes` writes that form, and reads back to the same ids). A group of phone-shaped
+    tokens with stress digits that holds an unknown phone is an InputError; other braces are text.
     """
     if "{" in text:
         ids = _with_phones(text, arpabet)
@@ -49,11 +49,14 @@ def to_phonemes(text: str, *, arpabet: bool = True) -> str:
 
 
 def _phones(group: str) -> list[int] | None:
-    """Ids of an ARPAbet group, None when it is not meant as one ('{sic}')."""
+    """Ids of an ARPAbet group, None when it is not meant as one: '{sic}', '{OK}', '{Q}'. A group
+    of phone-shaped tokens that carries a stress digit is meant as phones, so a wrong one is named."""
     tokens = group.split()
     if not tokens or not all(_PHONE_LIKE.fullmatch(t) for t in tokens):
         return None
     unknown = [t for t in tokens if t not in PHONE_TO_ID]
+    if unknown and not any(t[-1].isdigit() for t in tokens):
+        return None
     if unknown:
         raise InputError(f"unknown ARPAbet phone{'s' * (len(unknown) > 1)} {', '.join(unknown)} in {{{group}}}; "
                         "use CMUdict's phones with stress on vowels, e.g. {HH AH0 L OW1}")
