@@ -47,7 +47,8 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
         return "hifigan", config.to_dict(), params
     if any(k.startswith("fastpitch.") for k in sd):
         config, params = fastpitch.from_checkpoint(
-            {"state_dict": _fastpitch_state_dict(sd, cfg), "config": _fastpitch_config(cfg, sd, path)}, path)
+            {"state_dict": _fastpitch_state_dict(sd, cfg), "config": (model := _fastpitch_config(cfg, sd, path)),
+             "train_setup": _text_setup(cfg, model["n_symbols"])}, path)
         return "fastpitch", config.to_dict(), params
     raise CheckpointError(
         f"{path} holds a NeMo {cfg.get('target', 'model')} with neither generator.* nor fastpitch.* weights; "
@@ -148,6 +149,38 @@ def _padding_idx(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> int:
     if not isinstance(tokenizer, Mapping):
         raise CheckpointError(f"{path}: {CONFIG} names neither input_fft.padding_idx nor a text_tokenizer")
     return n_symbols - (3 if tokenizer.get("add_blank_at") is not None else 2)
+
+
+# NeMo's EnglishPhonemesTokenizer builds its vocabulary at run time from its flags: space,
+# consonants, vowels (with stress digits if `stresses`), a-z (with `chars` or a G2P phoneme
+# probability), the apostrophe, punctuation, then <pad> and <oov>.
+_NEMO_CONSONANTS = "B CH D DH F G HH JH K L M N NG P R S SH T TH V W Y Z ZH".split()
+_NEMO_VOWELS = "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split()
+_NEMO_PUNCT = [",", ".", "!", "?", "-", ":", ";", "/", '"', "(", ")", "[", "]", "{", "}"]
+
+
+def _text_setup(cfg: Mapping[str, Any], n_symbols: int) -> dict[str, Any]:
+    """How NeMo encoded the text, in the FastPitch config's terms: its vocabulary when the tokenizer
+    is the English phoneme one and the rebuilt list fits the embedding (else none, and the text
+    front-end refuses the model; ids still work), spaces around every text for `pad_with_space`."""
+    tok = cfg.get("text_tokenizer")
+    if not isinstance(tok, Mapping) or not str(tok.get("_target_", "")).endswith(".EnglishPhonemesTokenizer"):
+        return {}
+    if tok.get("add_blank_at") is not None or tok.get("silence") is not None:
+        return {}
+    tokens = [" ", *_NEMO_CONSONANTS]
+    tokens += [f"{v}{s}" for v in _NEMO_VOWELS for s in "012"] if tok.get("stresses") else _NEMO_VOWELS
+    if tok.get("chars") or (tok.get("g2p") or {}).get("phoneme_probability") is not None:
+        tokens += list("abcdefghijklmnopqrstuvwxyz")
+    if tok.get("apostrophe", True):
+        tokens.append("'")
+    if tok.get("punct", True):
+        tokens += list(tok.get("non_default_punct_list") or _NEMO_PUNCT)
+    tokens += ["<pad>", "<oov>"]
+    if len(tokens) != n_symbols:
+        return {}
+    spaces = bool(tok.get("pad_with_space", False))
+    return {"symbols": tokens, "prepend_space_to_text": spaces, "append_space_to_text": spaces}
 
 
 def _unsupported(cfg: Mapping[str, Any]) -> list[str]:

@@ -192,9 +192,7 @@ class Synthesizer:
                  denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
-        if fc.n_symbols != len(SYMBOLS):
-            raise ConfigError(f"this FastPitch has {fc.n_symbols} input symbols; the text front-end speaks the "
-                              f"published english_basic table of {len(SYMBOLS)}")
+        self.vocabulary = _vocabulary(fc)
         if fc.n_mel_channels != hc.num_mels:
             raise ConfigError(f"FastPitch makes {fc.n_mel_channels}-band mels but HiFi-GAN takes {hc.num_mels}")
         devices = list(devices or jax.local_devices())
@@ -352,9 +350,20 @@ class Synthesizer:
                 continue  # "..." between sentences, an emoji line: nothing to say here
             while len(ids) > limit:
                 space = _last_space(ids, limit)
-                yield head + (ids[:space] if space else ids[:limit]) + tail
+                yield self._model_ids(head + (ids[:space] if space else ids[:limit]) + tail)
                 ids = ids[space + 1 :] if space else ids[limit:]
-            yield head + ids + tail
+            yield self._model_ids(head + ids + tail)
+
+    def _model_ids(self, ids: list[int]) -> list[int]:
+        """english_basic ids in the model's own vocabulary (NeMo's phoneme tokens), if it has one."""
+        if self.vocabulary is None:
+            return ids
+        out = self.vocabulary[ids].tolist()
+        if min(out) < 0:
+            missing = sorted({SYMBOLS[i].lstrip("@") for i, o in zip(ids, out) if o < 0})
+            raise InputError(f"this FastPitch's vocabulary has no {', '.join(missing)} (from braces in the text); "
+                             "use the phones it knows, e.g. vowels with stress digits")
+        return out
 
     def _group(self, rows: list[tuple[Any, list[int]]]) -> _Group:
         b = _bucket(len(rows), self.batch_buckets)
@@ -494,6 +503,28 @@ def _bucket(size: int, buckets: Sequence[int]) -> int:
         if b >= size:
             return b
     return -(-size // buckets[-1]) * buckets[-1]
+
+
+def _vocabulary(config: fp.FastPitchConfig) -> np.ndarray | None:
+    """english_basic id -> the model's id (-1: none) for a model with its own vocabulary; None for
+    english_basic models. Refuses a model that lacks a symbol the front-end always uses."""
+    if config.symbols is None:
+        if config.n_symbols != len(SYMBOLS):
+            raise ConfigError(f"this FastPitch has {config.n_symbols} input symbols and no vocabulary the text "
+                              f"front-end knows (NVIDIA's english_basic has {len(SYMBOLS)}; NeMo's English phoneme "
+                              "tokenizer is read from .nemo archives); give it ids with FastPitch.infer instead")
+        return None
+    index = {s: i for i, s in enumerate(config.symbols)}
+    names = [s[1:] if s[0] == "@" else s.lower() for s in SYMBOLS]
+    table = np.array([index.get(name, -1) for name in names])
+    used = [name for i, name in enumerate(names) if i and table[i] < 0 and (SYMBOLS[i][-1].isdigit()
+            or SYMBOLS[i][0] != "@" or SYMBOLS[i][1:] not in _BARE_VOWELS)]
+    if used:
+        raise ConfigError(f"this FastPitch's vocabulary lacks {', '.join(used)}, which the text front-end uses")
+    return table
+
+
+_BARE_VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())  # CMUdict always marks stress
 
 
 def _last_space(ids: list[int], limit: int) -> int | None:

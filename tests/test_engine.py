@@ -17,7 +17,7 @@ import pytest
 import soundfile
 
 from jaxtts import engine
-from jaxtts.errors import InputError, TextError
+from jaxtts.errors import ConfigError, InputError, TextError
 from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
@@ -193,6 +193,16 @@ def test_wav_directory_has_one_file_per_speakable_line(synth, tmp_path):
         audio, rate = soundfile.read(tmp_path / name, dtype="float32")
         assert rate == synth.sample_rate
         np.testing.assert_allclose(audio, synth.synthesize(text), atol=1 / 32768 + 1e-6)
+
+
+def test_a_model_whose_vocabulary_the_front_end_does_not_know_is_refused(models):
+    acoustic, vocoder = models
+    other = fp.FastPitch(dataclasses.replace(acoustic.config, n_symbols=60, padding_idx=0), acoustic.params)
+    with pytest.raises(ConfigError, match="60 input symbols and no vocabulary the text front-end knows"):
+        engine.Synthesizer(other, vocoder)
+    odd = dataclasses.replace(acoustic.config, n_symbols=3, padding_idx=0, symbols=("<pad>", " ", "a"))
+    with pytest.raises(ConfigError, match="vocabulary lacks"):
+        engine.Synthesizer(fp.FastPitch(odd, acoustic.params), vocoder)
 
 
 def test_text_is_encoded_as_the_checkpoint_was_trained(models, compilation_cache):

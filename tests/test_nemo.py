@@ -20,7 +20,7 @@ import converters
 import jaxtts
 from converters import hifigan as hifigan_converter
 from converters import nemo
-from jaxtts import checkpoint
+from jaxtts import checkpoint, engine
 from jaxtts.errors import CheckpointError
 from jaxtts.models.hifigan import HiFiGANConfig
 
@@ -61,6 +61,8 @@ def test_hifigan_archive_reproduces_nemo_audio(nemo_hifigan, outputs):
 def test_fastpitch_archive_reads_nemos_vocabulary_and_pitch_statistics(nemo_fastpitch, outputs):
     config, params = nemo_fastpitch.config, nemo_fastpitch.params
     assert (config.n_symbols, config.padding_idx) == (len(outputs["vocab_tokens"]), int(outputs["pad_id"])) == (114, 112)
+    assert list(config.symbols) == [str(t) for t in outputs["vocab_tokens"]]  # rebuilt from the tokenizer's flags
+    assert config.prepend_space_to_text and config.append_space_to_text  # pad_with_space
     assert not config.energy_conditioning and config.n_speakers == 1
     # NeMo leaves its pitch_mean/pitch_std buffers at zero; the real values come from the config.
     np.testing.assert_allclose([params["pitch_mean"][0], params["pitch_std"][0]], [212.35873413085938, 68.52806091308594])
@@ -74,6 +76,15 @@ def test_fastpitch_archive_reproduces_nemo_durations_pitch_and_mel(nemo_fastpitc
     assert _max_err(out.pitch, outputs[f"pitch_pred_{i}"]) <= TOL
     assert _max_err(out.mel, outputs[f"mel_{i}"]) <= TOL
     assert _max_err(nemo_fastpitch.infer(outputs[f"tokens_{i}"], pace=1.3).mel, outputs[f"mel_pace1.3_{i}"]) <= TOL
+
+
+@pytest.mark.parametrize("i", [0, 1])  # text 2 has "Nvidia's", which NeMo's own dictionary reads otherwise
+def test_text_to_audio_through_the_engine_is_nemos(nemo_fastpitch, nemo_hifigan, outputs, i):
+    """Raw text in NeMo's vocabulary: the engine's tokens are NeMo's `parse`, and its audio NeMo's."""
+    synth = engine.Synthesizer(nemo_fastpitch, nemo_hifigan, compilation_cache=False)
+    text = str(outputs["texts"][i])
+    assert list(synth._sentence_ids(text)) == [outputs[f"tokens_{i}"][0].tolist()]
+    assert _max_err(synth.synthesize(text), outputs[f"audio_{i}"][0]) <= TOL
 
 
 def test_fastpitch_archive_batched_with_nemos_pad_id_equals_batch_one(nemo_fastpitch, outputs):

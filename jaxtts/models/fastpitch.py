@@ -44,7 +44,8 @@ LAYER_NORM_EPS = 1e-5
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
-TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text")  # train_setup keys, not NVIDIA's config
+# How the training text was encoded (train_setup keys, not constructor arguments): see FastPitchConfig.
+TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text", "symbols")
 
 PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
 
@@ -54,7 +55,8 @@ class FastPitchConfig:
     """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus how
     its text was encoded in training (`TEXT_SETUP`, from its `train_setup`), which the front-end
     must follow: `p_arpabet`, the share of words read as ARPAbet (1.0 as published, 0 = letters
-    only), and whether a space id was put before/after every text.
+    only), whether a space id was put before/after every text, and `symbols`, the input vocabulary
+    (id = index) when it is not NVIDIA's english_basic (a NeMo phoneme tokenizer's tokens).
 
     Keys that older constructors lacked default to what those constructors hard-coded: FastPitch
     1.0 has no energy (`energy_conditioning` False, the `energy_*` keys unused), one speaker,
@@ -104,14 +106,17 @@ class FastPitchConfig:
     p_arpabet: float = 1.0
     prepend_space_to_text: bool = False
     append_space_to_text: bool = False
+    symbols: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ConfigError:
             return ConfigError(f"FastPitch config: {msg}")
 
+        if self.symbols is not None:
+            object.__setattr__(self, "symbols", tuple(map(str, self.symbols)))
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or isinstance(v, bool):
+            if v is None or isinstance(v, (bool, tuple)):
                 continue
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise bad(f"{f.name} must be a number, got {v!r}")
@@ -139,6 +144,8 @@ class FastPitchConfig:
             raise bad(f"padding_idx {self.padding_idx} is outside the {self.n_symbols} symbols")
         if not 0.0 <= self.p_arpabet <= 1.0:
             raise bad(f"p_arpabet {self.p_arpabet} must be a share between 0 and 1")
+        if self.symbols is not None and len(self.symbols) != self.n_symbols:
+            raise bad(f"{len(self.symbols)} symbols for a model with {self.n_symbols} input ids")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FastPitchConfig:
