@@ -517,8 +517,7 @@ def _vocabulary(config: fp.FastPitchConfig) -> np.ndarray | None:
     index = {s: i for i, s in enumerate(config.symbols)}
     names = [s[1:] if s[0] == "@" else s.lower() for s in SYMBOLS]
     table = np.array([index.get(name, -1) for name in names])
-    used = [name for i, name in enumerate(names) if i and table[i] < 0 and (SYMBOLS[i][-1].isdigit()
-            or SYMBOLS[i][0] != "@" or SYMBOLS[i][1:] not in _BARE_VOWELS)]
+    used = [name for i, name in enumerate(names) if i and table[i] < 0 and name not in _BARE_VOWELS]
     if used:
         raise ConfigError(f"this FastPitch's vocabulary lacks {', '.join(used)}, which the text front-end uses")
     return table
