@@ -20,7 +20,7 @@ import numpy as np
 from jaxtts.errors import CheckpointError, ConfigError
 from jaxtts.models.fastpitch import TEXT_SETUP, FastPitchConfig, param_shapes
 
-from .load import check_shapes, strip_prefix, to_numpy
+from .load import check_shapes, get, put, strip_prefix, to_numpy
 
 TRAINING_ONLY = "attention."
 
@@ -90,10 +90,7 @@ def from_state_dict(sd: Mapping[str, Any], config: FastPitchConfig, *, what: str
             continue
         path, reverse = table.get(key, ((key,), False))  # unknown keys stay visible to the shape check
         value = to_numpy(value)
-        node = params
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _reverse(value) if reverse else value
+        put(params, path, _reverse(value) if reverse else value)
     check_shapes(params, param_shapes(config), what=what)
     return params
 
@@ -102,10 +99,7 @@ def to_state_dict(params: Mapping[str, Any], config: FastPitchConfig) -> dict[st
     """Flax params → NVIDIA state_dict (current layout, without the training-only `attention.*`)."""
     out = {}
     for key, (path, reverse) in rename_table(config).items():
-        value = params
-        for part in path:
-            value = value[part]
-        value = np.asarray(value, np.float32)
+        value = np.asarray(get(params, path), np.float32)
         out[key] = _reverse(value) if reverse else value
     return out
 

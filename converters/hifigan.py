@@ -20,7 +20,7 @@ import numpy as np
 from jaxtts.errors import CheckpointError, ConfigError
 from jaxtts.models.hifigan import Generator, HiFiGANConfig
 
-from .load import check_shapes, fold_weight_norm, strip_prefix
+from .load import check_shapes, fold_weight_norm, get, put, strip_prefix
 
 # torch → Flax axis order per tensor kind; Flax kernels are (k, in, out).
 _TO_FLAX = {
@@ -82,10 +82,7 @@ def from_state_dict(sd: Mapping[str, Any], config: HiFiGANConfig, *, what: str =
         path, kind = table.get(key, ((key,), None))  # unknown keys stay visible to the shape check
         if kind is not None and value.ndim == len(_TO_FLAX[kind]):
             value = np.ascontiguousarray(value.transpose(_TO_FLAX[kind]))
-        node = params
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
+        put(params, path, value)
     check_shapes(params, param_shapes(config), what=what)
     return params
 
@@ -94,10 +91,8 @@ def to_state_dict(params: Mapping[str, Any], config: HiFiGANConfig) -> dict[str,
     """Flax params → NVIDIA nested state_dict with folded `weight`s (the table read backwards)."""
     out = {}
     for key, (path, kind) in rename_table(config).items():
-        value = params
-        for part in path:
-            value = value[part]
-        out[key] = np.ascontiguousarray(np.asarray(value, np.float32).transpose(np.argsort(_TO_FLAX[kind])))
+        value = np.asarray(get(params, path), np.float32)
+        out[key] = np.ascontiguousarray(value.transpose(np.argsort(_TO_FLAX[kind])))
     return out
 
 

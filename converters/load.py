@@ -98,6 +98,20 @@ def to_numpy(value: Any) -> np.ndarray:
     return t.float().numpy() if t.is_floating_point() else t.numpy()
 
 
+def put(tree: dict, path: tuple[str, ...], value: Any) -> None:
+    """tree[path[0]][path[1]]... = value, making the inner dicts on the way (a rename table's target)."""
+    for part in path[:-1]:
+        tree = tree.setdefault(part, {})
+    tree[path[-1]] = value
+
+
+def get(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """tree[path[0]][path[1]]...: a rename table read backwards."""
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for k, v in tree.items():

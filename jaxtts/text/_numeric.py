@@ -145,7 +145,8 @@ _PAIRED_LABELS = frozenset("room rm flight highway hwy interstate route apartmen
 def _label_reading(text: str, start: int, digits: str) -> str | None:
     """The reading a label before the number asks for, if any."""
     label = prev_token(text, start).lower().rstrip(".:#,")
-    if label in _DIGIT_LABELS or (label == "in" and prev_word(text, start - 3).lower() in ("ending", "ends")):
+    ending_in = label == "in" and prev_word(text, start - len(label) - 1).lower() in ("ending", "ends")
+    if label in _DIGIT_LABELS or ending_in:
         return nums.spell_digits(digits)
     if label in _PAIRED_LABELS:
         return _house_number(digits, "oh")
