@@ -6,7 +6,7 @@ In one run, on the same sentences (lines of ../shared/textnorm/corpus.txt, or bu
 - engine end to end: raw text → audio with `Synthesizer.synthesize_batch`;
 - engine model only: the same, with the text front-end's answers precomputed (dict lookups), so
   end-to-end / model-only shows how much text work the worker thread fails to hide (target >= 0.9);
-- the PyTorch reference pipeline, eager on the CPU: our text front-end → `converters.reference`
+- the PyTorch reference pipeline, eager on JAX's device (CPU, or the GPU without TF32): our text front-end → `converters.reference`
   FastPitch → HiFi-GAN, one sentence at a time as NVIDIA's inference.py does at batch 1, with the
   same weights (target: the engine >= 1.5x faster);
 - real-time factor: seconds of speech per second of wall time, and time to the first streamed chunk.
@@ -36,6 +36,7 @@ import torch
 
 from converters import fastpitch as fp_convert
 from converters import hifigan as hg_convert
+from converters.reference import device_like_jax
 from converters.reference import fastpitch as fp_ref
 from converters.reference import hifigan as hg_ref
 from jaxtts import engine, text
@@ -60,7 +61,8 @@ def published_models() -> tuple[tuple[fp.FastPitch, hg.HiFiGAN], tuple[torch.nn.
     torch_fp, torch_hg = fp_ref.seeded(fc, SEED), hg_ref.seeded(hc, SEED)
     jax_fp = fp.FastPitch(fc, fp_convert.from_state_dict({k: v.numpy() for k, v in torch_fp.state_dict().items()}, fc))
     jax_hg = hg.HiFiGAN(hc, hg_convert.from_state_dict({k: v.numpy() for k, v in torch_hg.state_dict().items()}, hc))
-    return (jax_fp, jax_hg), (torch_fp, torch_hg)
+    device = device_like_jax()
+    return (jax_fp, jax_hg), (torch_fp.to(device), torch_hg.to(device))
 
 
 def sentences(n: int) -> list[str]:
@@ -108,31 +110,31 @@ def wall_and_cpu(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def reference_pass(torch_fp: torch.nn.Module, torch_hg: torch.nn.Module, lines: list[str]) -> int:
-    """Speech frames of the PyTorch pipeline run one sentence at a time."""
-    frames = 0
-    with torch.inference_mode():
+def reference_pass(torch_fp: torch.nn.Module, torch_hg: torch.nn.Module, lines: list[str], bf16: bool = False) -> int:
+    """Speech frames of the PyTorch pipeline run one sentence at a time (under bf16 autocast if asked)."""
+    frames, device = 0, next(torch_fp.parameters()).device
+    with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=bf16):
         for line in lines:
             for piece in text.split_sentences(line):
                 try:
                     ids = text.to_ids(piece)
                 except TextError:
                     continue
-                mel, mel_lens, *_ = torch_fp.infer(torch.tensor([ids]))
+                mel, mel_lens, *_ = torch_fp.infer(torch.tensor([ids], device=device))
                 n = int(mel_lens[0])
                 audio = torch_hg(mel[:, :, :n])[0, 0]
-                audio.numpy()
+                audio.float().cpu().numpy()
                 frames += n
     return frames
 
 
-def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None = None) -> dict:
+def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None = None, bf16: bool = False) -> dict:
     n_sentences = n_sentences or (4 if quick else 16)
     rounds = rounds or (1 if quick else 3)
     torch.set_num_threads(os.cpu_count() or 1)
     (jax_fp, jax_hg), (torch_fp, torch_hg) = published_models()
     lines = sentences(n_sentences)
-    synth = engine.Synthesizer(jax_fp, jax_hg)
+    synth = engine.Synthesizer(jax_fp, jax_hg, dtype=jax.numpy.bfloat16 if bf16 else None)
     real_frontend, free_frontend = engine.frontend, memoized_frontend(lines)
 
     def model_only() -> None:
@@ -153,7 +155,7 @@ def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None 
 
     def reference() -> None:
         nonlocal ref_frames
-        ref_frames = reference_pass(torch_fp, torch_hg, lines)
+        ref_frames = reference_pass(torch_fp, torch_hg, lines, bf16)
 
     for _ in range(rounds):  # interleaved, so that a busy moment of the machine hits all three
         for name, fn in (("model_only", model_only), ("end_to_end", end_to_end), ("reference", reference)):
@@ -174,6 +176,7 @@ def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None 
     cpu = {name: min(c for _, c in r) for name, r in runs.items()}  # torch's spinning OpenMP threads would inflate its own
     return {
         "device": str(jax.devices()[0].device_kind),
+        "dtype": "bf16" if bf16 else "fp32",
         "sentences": len(lines),
         "speech_s": round(speech_s, 2),
         "batch_buckets": list(synth.batch_buckets),
@@ -199,9 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 4 sentences, one round")
     parser.add_argument("--sentences", type=int, help="how many corpus lines (default 16)")
+    parser.add_argument("--bf16", action="store_true", help="bf16 compute (the reference under torch.autocast)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    results = run(quick=args.quick, n_sentences=args.sentences)
+    results = run(quick=args.quick, n_sentences=args.sentences, bf16=args.bf16)
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     width = max(map(len, results))
     for key, value in results.items():

@@ -1,5 +1,6 @@
 """FastPitch 1.1 at the published size on this machine: jaxtts (JAX, jitted, bucketed) vs our PyTorch
-reference (eager), in one run, same seeded weights, same threads.
+reference (eager), in one run, same seeded weights, same threads, on JAX's device (CPU, or both on
+the GPU with torch's TF32 off, as ours is full fp32).
 
     .venv/bin/python benchmarks/bench_fastpitch.py [--repeats 7] [--threads N] [--nvidia DIR]
 
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 
 from converters.fastpitch import from_state_dict
+from converters.reference import device_like_jax
 from converters.reference.fastpitch import seeded
 from jaxtts.models.fastpitch import PUBLISHED, FastPitch
 
@@ -91,9 +93,11 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
+    device = device_like_jax()
     ref = seeded(PUBLISHED, seed=1234)
     model = FastPitch(PUBLISHED, from_state_dict(ref.state_dict(), PUBLISHED))
-    nvidia = nvidia_fastpitch(args.nvidia, ref.state_dict()) if args.nvidia else None
+    nvidia = nvidia_fastpitch(args.nvidia, ref.state_dict()).to(device) if args.nvidia else None
+    ref.to(device)
     ids = texts()
 
     def run_jax(batch: np.ndarray, lengths: np.ndarray) -> int:
@@ -103,17 +107,17 @@ def main() -> None:
 
     def run_torch(batch: np.ndarray, lengths: np.ndarray) -> int:
         with torch.inference_mode():
-            _, mel_lens, *_ = ref.infer(torch.from_numpy(batch), torch.from_numpy(lengths))
+            _, mel_lens, *_ = ref.infer(torch.from_numpy(batch).to(device), torch.from_numpy(lengths).to(device))
         return int(mel_lens.sum())
 
     def run_nvidia(batch: np.ndarray, lengths: np.ndarray) -> int:
         with torch.inference_mode():  # NVIDIA's infer finds the padding itself
-            _, mel_lens, *_ = nvidia.infer(torch.from_numpy(batch).long())
+            _, mel_lens, *_ = nvidia.infer(torch.from_numpy(batch).long().to(device))
         return int(mel_lens.sum())
 
     runners = {"jax": run_jax, "torch reference": run_torch} | ({"NVIDIA's code": run_nvidia} if nvidia else {})
     print(f"FastPitch 1.1, published size ({sum(p.numel() for p in ref.parameters()) / 1e6:.1f}M parameters), "
-          f"fp32, CPU, {args.threads} threads; jax {jax.__version__}, torch {torch.__version__}; "
+          f"fp32, {jax.devices()[0].device_kind}, {args.threads} threads; jax {jax.__version__}, torch {torch.__version__}; "
           f"load average at start {os.getloadavg()[0]:.2f}")
 
     def measure(batches: dict[str, tuple[np.ndarray, np.ndarray]], repeats: int) -> dict[str, dict[str, list]]:
@@ -161,6 +165,7 @@ def main() -> None:
           f"(above ~{args.threads}, another job shared the cores and the timings are unreliable)")
     if args.json:
         args.json.write_text(json.dumps({
+            "device": jax.devices()[0].device_kind,
             "batch1_ms_per_sentence": {r: per_sentence[r] * 1e3 for r in runners},
             "batch1_speedup_vs_torch": per_sentence["torch reference"] / per_sentence["jax"],
             "batch8_mel_frames_per_s": frames_per_s,

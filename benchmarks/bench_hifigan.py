@@ -1,9 +1,9 @@
-"""HiFi-GAN generator on CPU: jaxtts (jit, fp32) vs our PyTorch reference (eager), in one run.
+"""HiFi-GAN generator: jaxtts (jit, fp32) vs our PyTorch reference (eager), in one run, on JAX's device.
 
     python benchmarks/bench_hifigan.py [--version v1] [--seconds 4] [--rounds 5] [--reps 3]
 
 Both run the same published-size generator with the same seeded weights on the same mel, with
-as many threads as cores. They alternate in blocks (torch then JAX, `rounds` times, `reps` runs
+as many threads as cores, on the CPU or both on the GPU (torch without TF32, as ours is full fp32). They alternate in blocks (torch then JAX, `rounds` times, `reps` runs
 each) so a noisy neighbour hurts both alike. Reported: best and median wall time as seconds of
 compute per second of 22.05 kHz audio, their ratio, and the process CPU time per run (on a shared
 machine it moves less than wall time; it includes threads that spin while waiting).
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from converters.hifigan import from_state_dict
+from converters.reference import device_like_jax, synchronize
 from converters.reference import hifigan as reference
 from jaxtts.models.hifigan import PUBLISHED, generate
 
@@ -61,6 +62,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--bf16", action="store_true", help="bf16 compute: ours with dtype=bfloat16, torch under autocast")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
@@ -68,28 +70,32 @@ def main() -> None:
     cfg = PUBLISHED[args.version]
     frames = round(args.seconds * SAMPLE_RATE / cfg.hop_length)
     audio_s = args.batch * frames * cfg.hop_length / SAMPLE_RATE
+    device = device_like_jax()
     model = reference.seeded(cfg, seed=0)
     params = jax.device_put(from_state_dict(model.state_dict(), cfg))
+    model.to(device)
     mel = np.random.default_rng(0).normal(-5.0, 2.0, (args.batch, cfg.num_mels, frames)).astype(np.float32)
-    mel_t, mel_j = torch.from_numpy(mel), jnp.asarray(mel)
+    mel_t, mel_j = torch.from_numpy(mel).to(device), jnp.asarray(mel)
 
     def run_torch():
-        with torch.inference_mode():
-            return model(mel_t)
+        with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=args.bf16):
+            audio = model(mel_t).float()
+        synchronize(device)
+        return audio
 
-    run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg)), params, mel_j)
+    run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg, dtype=jnp.bfloat16 if args.bf16 else jnp.float32)), params, mel_j)
     t = time.perf_counter()
     jax_audio = np.asarray(run_jax())  # compiles
     compile_s = time.perf_counter() - t
-    err = float(np.max(np.abs(jax_audio - run_torch()[:, 0].numpy())))
+    err = float(np.max(np.abs(jax_audio - run_torch()[:, 0].cpu().numpy())))
 
     times = {"torch": [], "jax": []}
     for _ in range(args.rounds):
         times["torch"] += _time(run_torch, args.reps)
         times["jax"] += _time(lambda: run_jax().block_until_ready(), args.reps)
 
-    print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), batch {args.batch}, {frames} frames = "
-          f"{audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, {args.threads} threads, "
+    print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), {'bf16' if args.bf16 else 'fp32'}, batch {args.batch}, {frames} frames = "
+          f"{audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, {args.threads} threads, {jax.devices()[0].device_kind}, "
           f"torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
     gflop = gflop_per_frame(cfg) * frames * args.batch
     print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}; {gflop / audio_s:.1f} GFLOP per s of audio")
@@ -104,7 +110,7 @@ def main() -> None:
           f"CPU time {np.median(cpu['torch']) / np.median(cpu['jax']):.2f}x")
     if args.json:
         args.json.write_text(json.dumps({
-            "model": f"HiFi-GAN {args.version}", "audio_s": audio_s, "max_abs_err": err,
+            "model": f"HiFi-GAN {args.version}", "dtype": "bf16" if args.bf16 else "fp32", "device": jax.devices()[0].device_kind, "audio_s": audio_s, "max_abs_err": err,
             "gflop_per_audio_s": gflop / audio_s, "jax_gflop_per_s": float(gflop / wall["jax"].min()),
             "jax_s_per_audio_s": float(wall["jax"].min() / audio_s),
             "torch_s_per_audio_s": float(wall["torch"].min() / audio_s),

@@ -120,6 +120,36 @@ def test_first_chunk_comes_after_the_first_sentence_only(synth):
     chunks.close()
 
 
+def _all_cuts(n: int, biggest: int, start: int = 0):
+    """Every way to cut rows start..n into consecutive groups of at most `biggest`: their end indices."""
+    if start == n:
+        yield []
+    for end in range(start + 1, min(n, start + biggest) + 1):
+        for rest in _all_cuts(n, biggest, end):
+            yield [end, *rest]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batches_are_cut_where_padding_costs_least(seed):
+    rng = random.Random(seed)
+    lengths = sorted(rng.choice([3, 15, 40, 90, 250, 500]) for _ in range(rng.randint(1, 8)))
+    batches, tokens = (1, 2, 4), engine.TOKEN_BUCKETS
+
+    def cost(ends):
+        return sum(engine._bucket(j - i, batches) * engine._bucket(lengths[j - 1], tokens) + engine.LAUNCH_COST
+                   for i, j in zip([0, *ends], ends))
+
+    ends = engine._partition(lengths, batches, tokens)
+    assert ends[-1] == len(lengths) and all(0 < j - i <= 4 for i, j in zip([0, *ends], ends))
+    assert cost(ends) == min(cost(e) for e in _all_cuts(len(lengths), 4))
+
+
+def test_short_sentences_are_not_padded_to_a_long_ones_batch():
+    ends = engine._partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), engine.TOKEN_BUCKETS)
+    assert 10 in ends and ends[-1] == 12  # the two long ones form their own batch
+    assert engine._partition([12] * 5, (1,), engine.TOKEN_BUCKETS) == [1, 2, 3, 4, 5]
+
+
 def test_silence_separates_sentences(synth, models):
     quiet = engine.Synthesizer(*models, **BUCKETS, silence_s=0.0, compilation_cache=False)
     two = "Hello there. Goodbye now."
