@@ -378,6 +378,10 @@ def test_config_round_trips_and_names_what_is_missing(golden: Path):
     no_energy = {k: v for k, v in raw.items() if not k.startswith("energy_predictor")}
     with pytest.raises(ConfigError, match="energy_conditioning is on but energy_predictor_kernel_size"):
         FastPitchConfig.from_dict(no_energy)
+    with pytest.raises(ConfigError, match="p_arpabet 1.5 must be a share between 0 and 1"):
+        FastPitchConfig.from_dict({**raw, "p_arpabet": 1.5})
+    with pytest.raises(ConfigError, match="2 symbols for a model with 148 input ids"):
+        FastPitchConfig.from_dict({**raw, "symbols": ["_", "a"]})
 
 
 # --- conversion ----------------------------------------------------------------------------------
