@@ -175,19 +175,34 @@ def test_possessive_and_plural_fall_back_to_the_stem(word, reading):
     assert phonemes(word) == ("{" + reading + "}" if reading else word)
 
 
-def test_spelled_letters_are_read_by_name():
-    assert phonemes("the F B I") == "the {EH1 F} {B IY1} {AY1}"
-    assert phonemes("A B C W Z") == "{EY1} {B IY1} {S IY1} {D AH1 B AH0 L Y UW0} {Z IY1}"
-    assert phonemes("the F B I's") == "the {EH1 F} {B IY1} {AY1 Z}"
+def test_spelled_letters_are_read_by_name_with_dots_in_acronyms_as_trained():
+    assert phonemes("the F B I") == "the {EH1 F}.{B IY1}.{AY1}."
+    assert phonemes("A B C W Z") == "{EY1}.{B IY1}.{S IY1}.{D AH1 B AH0 L Y UW0}.{Z IY1}."
+    assert phonemes("the F B I's files") == "the {EH1 F}.{B IY1}.{AY1 Z} {F AY1 L Z}"
+    assert phonemes("the U S A, then the F B I.") == "the {Y UW1}.{EH1 S}.{EY1}., {DH EH1 N} the {EH1 F}.{B IY1}.{AY1}."
+    assert phonemes("vitamin C is good") == "{V AY1 T AH0 M AH0 N} {S IY1} is good"  # one letter: no dot
     assert phonemes("a") == "a"  # the article, not the letter
+
+
+def test_acronyms_get_nvidias_ids(manifest):
+    """NVIDIA's cleaners wrote every acronym with dots ("G.P.U."); the model learned them so."""
+    entry = next(e for e in manifest["texts"] if "GPU" in e["text"])
+    gpu = nvidia_ids("{JH IY1}.{P IY1}.{Y UW1}. ")
+    assert _holds(entry["ids_p_arpabet_1"], gpu) and _holds(to_ids("The GPU can run."), gpu)
+    letters = nvidia_ids(" g.p.u. ")
+    assert _holds(entry["ids_p_arpabet_0"], letters) and _holds(to_ids("The GPU can run.", arpabet=False), letters)
+
+
+def _holds(ids: list[int], part: list[int]) -> bool:
+    return any(ids[i : i + len(part)] == part for i in range(len(ids) - len(part) + 1))
 
 
 # --- the public API, through the normalizer ------------------------------------------------------
 
 
 def test_spelled_acronyms_vs_acronyms_read_as_words():
-    assert "{EH1 F} {B IY1} {AY1}" in to_phonemes("The FBI arrived.")
-    assert "{JH IY1} {P IY1} {Y UW1}" in to_phonemes("A GPU is fast.")
+    assert "{EH1 F}.{B IY1}.{AY1}." in to_phonemes("The FBI arrived.")
+    assert "{JH IY1}.{P IY1}.{Y UW1}." in to_phonemes("A GPU is fast.")
     assert "{N AE1 S AH0}" in to_phonemes("NASA launched it.")
 
 
@@ -212,7 +227,7 @@ def test_nothing_speakable_raises_text_error(text):
     ("{HH AH0 L OW1}, {W ER1 L D}!", "{HH AH0 L OW1}, {W ER1 L D}!"),
     ("It costs $5 ({F AY1 V}).", "it costs {F AY1 V} dollars ({F AY1 V})."),
     ("Use {curly} braces", "use ({K ER1 L IY0}) braces"),  # not phones: plain text
-    ("Press {Q} or {OK}.", "{P R EH1 S} ({K Y UW1}) or ({OW1} {K EY1})."),
+    ("Press {Q} or {OK}.", "{P R EH1 S} ({K Y UW1}) or ({OW1}.{K EY1}.)."),
 ])
 def test_braces_pass_arpabet_through(text, phonemes):
     assert to_phonemes(text) == phonemes
@@ -227,7 +242,7 @@ def test_letters_only_for_checkpoints_trained_without_arpabet(manifest):
     """NVIDIA's p_arpabet=0 ids of its own cleaned text, exactly; braces still give phones."""
     for entry in manifest["texts"]:
         assert g2p.encode(entry["cleaned"], arpabet=False) == entry["ids_p_arpabet_0"]
-    assert to_phonemes("Say {HH AY1} to the FBI.", arpabet=False) == "say {HH AY1} to the f b i."
+    assert to_phonemes("Say {HH AY1} to the FBI.", arpabet=False) == "say {HH AY1} to the f.b.i."
 
 
 def test_unknown_phone_in_braces_is_named():

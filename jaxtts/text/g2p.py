@@ -3,7 +3,10 @@
 Input is the normalizer's output: lowercase words, spelled acronyms as single capitals ("F B I"),
 punctuation. Policies (NVIDIA's choices differ where noted):
 
-- A single capital letter is a spelled letter and is read by its name ("F" -> EH1 F).
+- A single capital letter is a spelled letter and is read by its name ("F" -> EH1 F). Two or more
+  in a row are an acronym and get dots between and after the letters, as NVIDIA's cleaners wrote
+  every acronym in training ("G.P.U." -> {JH IY1}.{P IY1}.{Y UW1}.); NVIDIA reads the letter A
+  there as the word "a" and a possessive as the letter S, we read "ay" and Z.
 - A word gets phones when CMUdict has exactly one pronunciation, as the published model was
   trained (NVIDIA's `handle_arpabet_ambiguous='ignore'`). A word with several stays lowercase
   letters, as in training: the model learned those words (the, a, and, for, to, ... — reduced or
@@ -35,6 +38,7 @@ _PARTS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|[^A-Za-z]+")  # words (with ' 
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _KEPT = frozenset(PUNCTUATION + "-")
 _HYPHEN_ID = SYMBOL_TO_ID["-"]
+_DOT = (SYMBOL_TO_ID["."],)
 _SPACE = (SPACE_ID,)
 _SPACES = re.compile(" {2,}")
 _NO_SPACE = re.compile(r" (?=[,.!?:;)])|(?<=\() ")
@@ -274,12 +278,24 @@ def encode(text: str, arpabet: bool = True) -> list[int]:
             prev = parts[i - 2] if i >= 2 and parts[i - 1] == " " else None
             next_ = parts[i + 2] if i + 2 < n and parts[i + 1] == " " else None
             out += entry.resolve(prev, next_)
+        if len(word) == 1 and word.isupper():  # a spelled letter: dots if it is part of an acronym
+            if i + 2 < n and parts[i + 1] == " " and _acronym_letter(parts[i + 2]):
+                out += _DOT  # in place of the space
+                continue
+            if i >= 2 and parts[i - 1] == " " and len(parts[i - 2]) == 1 and parts[i - 2].isupper():
+                if i + 1 == n or parts[i + 1][0] != ".":
+                    out += _DOT
         if i + 2 < n:
             out += _seps.get(parts[i + 1]) or _between(parts[i + 1])
         elif i + 1 < n:  # the final run, less a trailing space
             tail = _run(parts[i + 1])
             out += tail[:-1] if tail[-1:] == _SPACE else tail
     return out
+
+
+def _acronym_letter(word: str) -> bool:
+    """A spelled letter, or the last one of an acronym with its possessive or plural ("U's")."""
+    return word[0].isupper() and (len(word) == 1 or word[1:] == "'s")
 
 
 def clear_cache() -> None:
