@@ -388,8 +388,8 @@ class Synthesizer:
 
     def _window_groups(self, numbered: Iterable[tuple[int, str]]) -> Iterator[_Group]:
         """Windows of texts (enough sentences for 8 of the largest batches), their sentences sorted
-        by length and cut into the batches that pad least (`_partition`). Row keys are (text number, sentence index, sentence count); a text
-        with nothing to speak is one empty row (n, 0, 0)."""
+        by length and cut into the batches that pad least (`_partition`). Row keys are (text number,
+        sentence index, sentence count); a text with nothing to speak is one empty row (n, 0, 0)."""
         biggest = self.batch_buckets[-1]
         numbered = iter(numbered)
         while True:
