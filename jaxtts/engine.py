@@ -402,7 +402,8 @@ class Synthesizer:
             if not rows:
                 return
             rows.sort(key=lambda row: len(row[1]))
-            ends = _partition([len(ids) for _, ids in rows], self.batch_buckets, self.token_buckets)
+            ends = _partition([len(ids) for _, ids in rows], self.batch_buckets, self.token_buckets,
+                              MAX_BATCH_SLOTS * self.mesh.devices.size)
             yield from (self._group(rows[i:j]) for i, j in zip([0, *ends], ends))
 
     # ---- device side ---------------------------------------------------------------------------
@@ -511,18 +512,27 @@ def _bucket(size: int, buckets: Sequence[int]) -> int:
 # 8.2 ms each in a batch of 16) and ~4-6 ms for FastPitch, while a token slot (~5 frames) costs
 # ~0.14 ms. On a CPU the batch buckets are (1,) and it does not matter.
 LAUNCH_COST = 64
+# The most token slots one device gets in a launch, unless a single sentence needs more: about
+# 20,000 frames, whose FastPitch 1.1 + HiFi-GAN v1 program needs 5.6 GiB (XLA's memory analysis on
+# CPU, b=16 x 1280 frames), so long sentences batch by 16 or 8, not 32, and fit a 16 GB accelerator.
+MAX_BATCH_SLOTS = 4096
 
 
-def _partition(lengths: Sequence[int], batch_buckets: Sequence[int], token_buckets: Sequence[int]) -> list[int]:
+def _partition(lengths: Sequence[int], batch_buckets: Sequence[int], token_buckets: Sequence[int],
+               max_slots: int = MAX_BATCH_SLOTS) -> list[int]:
     """Cut ascending `lengths` into consecutive groups with the least padded work: the end index of
     each group. A group of g rows costs bucket(g) · bucket(its longest) + LAUNCH_COST, so ten short
     sentences and two long ones become two batches instead of one that pads all twelve to the
-    longest (dynamic programming over the cut points; the frames each group makes follow its tokens)."""
+    longest (dynamic programming over the cut points; the frames each group makes follow its tokens).
+    A group of several rows holds at most `max_slots` token slots."""
     best, cut = [0] + [None] * len(lengths), [0] * (len(lengths) + 1)
     for j in range(1, len(lengths) + 1):
         width = _bucket(max(lengths[j - 1], 1), token_buckets)
         for i in range(max(0, j - batch_buckets[-1]), j):
-            cost = best[i] + _bucket(j - i, batch_buckets) * width + LAUNCH_COST
+            slots = _bucket(j - i, batch_buckets) * width
+            if slots > max_slots and j - i > 1:
+                continue
+            cost = best[i] + slots + LAUNCH_COST
             if best[j] is None or cost < best[j]:
                 best[j], cut[j] = cost, i
     ends, j = [], len(lengths)

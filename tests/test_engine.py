@@ -144,6 +144,16 @@ def test_batches_are_cut_where_padding_costs_least(seed):
     assert cost(ends) == min(cost(e) for e in _all_cuts(len(lengths), 4))
 
 
+def test_a_batch_of_long_sentences_stays_within_the_memory_budget():
+    batches, tokens = (1, 2, 4, 8, 16, 32), engine.TOKEN_BUCKETS
+    for length in (100, 250, 500):
+        ends = engine._partition([length] * 64, batches, tokens, max_slots=4096)
+        sizes = [j - i for i, j in zip([0, *ends], ends)]
+        assert sum(sizes) == 64 and max(sizes) * engine._bucket(length, tokens) <= 4096
+    assert engine._partition([500, 500], batches, tokens, max_slots=512) == [1, 2]
+    assert engine._partition([500], batches, tokens, max_slots=256) == [1]  # one sentence always runs
+
+
 def test_short_sentences_are_not_padded_to_a_long_ones_batch():
     ends = engine._partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), engine.TOKEN_BUCKETS)
     assert 10 in ends and ends[-1] == 12  # the two long ones form their own batch
