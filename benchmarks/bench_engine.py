@@ -89,7 +89,7 @@ def memoized_frontend(lines: list[str]) -> types.SimpleNamespace:
         except TextError:
             ids[piece] = None
 
-    def to_ids(piece: str, arpabet: bool = True) -> list[int]:
+    def to_ids(piece: str, arpabet: bool = True, lexicon: object = None) -> list[int]:
         if ids[piece] is None:
             raise TextError(piece)
         return ids[piece]

@@ -2,11 +2,12 @@
 
 A `.nemo` file is a tar (NeMo 1.x sometimes gzipped it) holding `model_config.yaml` (the resolved
 Hydra config) and `model_weights.ckpt` (`torch.save(model.state_dict())`), plus tokenizer
-artifacts we do not need. Nothing in it is trusted: the config is read with `yaml.safe_load` and
-its class paths (`target`, `_target_`) are never imported; only the two members we use are read,
-and only if they are regular files with plain relative names; the weights go through the same
-`weights_only` loader as every other checkpoint. Nothing is extracted under a member's own name,
-so a hostile archive cannot write anywhere.
+artifacts, of which the G2P's dictionary and heteronym list are read as text (size-capped). Nothing
+in it is trusted: the config is read with `yaml.safe_load` and its class paths (`target`,
+`_target_`) are never imported; only the members we use are read, and only if they are regular
+files with plain relative names; the weights go through the same `weights_only` loader as every
+other checkpoint. Nothing is extracted under a member's own name, so a hostile archive cannot
+write anywhere.
 
 NeMo's inference networks are NVIDIA DeepLearningExamples' with other prefixes, so each archive is
 rewritten into the DLE layout (config keys and state_dict keys) and handed to that model's own
@@ -17,6 +18,7 @@ from __future__ import annotations
 import shutil
 import tarfile
 import tempfile
+import warnings
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
@@ -30,6 +32,7 @@ from . import fastpitch, hifigan
 from .load import load_torch
 
 CONFIG, WEIGHTS = "model_config.yaml", "model_weights.ckpt"
+_MAX_ARTIFACT = 64 << 20  # bytes; CMUdict is 3.7 MB
 
 
 def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
@@ -48,7 +51,7 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
     if any(k.startswith("fastpitch.") for k in sd):
         config, params = fastpitch.from_checkpoint(
             {"state_dict": _fastpitch_state_dict(sd, cfg), "config": (model := _fastpitch_config(cfg, sd, path)),
-             "train_setup": _text_setup(cfg, model["n_symbols"])}, path)
+             "train_setup": _text_setup(cfg, model["n_symbols"], path)}, path)
         return "fastpitch", config.to_dict(), params
     raise CheckpointError(
         f"{path} holds a NeMo {cfg.get('target', 'model')} with neither generator.* nor fastpitch.* weights; "
@@ -159,10 +162,11 @@ _NEMO_VOWELS = "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split()
 _NEMO_PUNCT = [",", ".", "!", "?", "-", ":", ";", "/", '"', "(", ")", "[", "]", "{", "}"]
 
 
-def _text_setup(cfg: Mapping[str, Any], n_symbols: int) -> dict[str, Any]:
+def _text_setup(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> dict[str, Any]:
     """How NeMo encoded the text, in the FastPitch config's terms: its vocabulary when the tokenizer
     is the English phoneme one and the rebuilt list fits the embedding (else none, and the text
-    front-end refuses the model; ids still work), spaces around every text for `pad_with_space`."""
+    front-end refuses the model; ids still work), spaces around every text for `pad_with_space`,
+    and the G2P's own dictionary and heteronyms when the archive carries them."""
     tok = cfg.get("text_tokenizer")
     if not isinstance(tok, Mapping) or not str(tok.get("_target_", "")).endswith(".EnglishPhonemesTokenizer"):
         return {}
@@ -180,7 +184,35 @@ def _text_setup(cfg: Mapping[str, Any], n_symbols: int) -> dict[str, Any]:
     if len(tokens) != n_symbols:
         return {}
     spaces = bool(tok.get("pad_with_space", False))
-    return {"symbols": tokens, "prepend_space_to_text": spaces, "append_space_to_text": spaces}
+    setup = {"symbols": tokens, "prepend_space_to_text": spaces, "append_space_to_text": spaces}
+    return setup | _lexicon(tok.get("g2p") or {}, path)
+
+
+def _lexicon(g2p: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """{"lexicon": ...} from the archive's `nemo:` artifacts named by the G2P config; {} when the
+    dictionary is not in the archive (the front-end's own CMUdict then reads the words)."""
+    refs = {key: PurePosixPath(ref.removeprefix("nemo:")).name for key in ("phoneme_dict", "heteronyms")
+            if isinstance(ref := g2p.get(key), str) and ref.startswith("nemo:")}
+    if "phoneme_dict" not in refs:
+        return {}
+    texts = {}
+    with tarfile.open(path, "r:*") as tar:
+        members = tar.getmembers()
+        missing = set(refs.values()) - {PurePosixPath(m.name).name for m in members}
+        if missing:
+            warnings.warn(f"{path} lacks its G2P files {', '.join(sorted(missing))}; words are read with "
+                          "jaxtts's CMUdict instead of the model's own dictionary", stacklevel=2)
+            return {}
+        for key, name in refs.items():
+            m = _member(members, name, path)
+            if m.size > _MAX_ARTIFACT:
+                raise CheckpointError(f"{path}: {m.name} is {m.size} bytes, too large for a pronunciation file")
+            try:
+                texts[key] = tar.extractfile(m).read().decode(g2p.get("encoding") or "latin-1")
+            except (UnicodeDecodeError, LookupError) as e:
+                raise CheckpointError(f"{path}: {m.name} is not readable text ({e})") from None
+    heteronyms = [line.rstrip() for line in texts.get("heteronyms", "").splitlines() if line.strip()]
+    return {"lexicon": {"dictionary": texts["phoneme_dict"], "heteronyms": heteronyms}}
 
 
 def _unsupported(cfg: Mapping[str, Any]) -> list[str]:

@@ -338,14 +338,14 @@ class Synthesizer:
 
     def _sentence_ids(self, text: str) -> Iterator[list[int]]:
         """Ids of each speakable sentence, cut at spaces to fit the largest token bucket, encoded as
-        the checkpoint's text was in training (ARPAbet or letters, spaces around)."""
+        the checkpoint's text was in training (ARPAbet or letters, its own dictionary, spaces around)."""
         c = self.fastpitch.config
         arpabet = c.p_arpabet > 0  # 0 < p < 1 was a random mix in training: every word as ARPAbet here
         head, tail = [SPACE_ID] * c.prepend_space_to_text, [SPACE_ID] * c.append_space_to_text
         limit = self.token_buckets[-1] - len(head) - len(tail)
         for sentence in frontend.split_sentences(text):
             try:
-                ids = frontend.to_ids(sentence, arpabet=arpabet)
+                ids = frontend.to_ids(sentence, arpabet=arpabet, lexicon=c.lexicon)
             except TextError:
                 continue  # "..." between sentences, an emoji line: nothing to say here
             while len(ids) > limit:

@@ -20,9 +20,10 @@ import converters
 import jaxtts
 from converters import hifigan as hifigan_converter
 from converters import nemo
-from jaxtts import checkpoint, engine
-from jaxtts.errors import CheckpointError
+from jaxtts import checkpoint, engine, text
+from jaxtts.errors import CheckpointError, ConfigError
 from jaxtts.models.hifigan import HiFiGANConfig
+from jaxtts.text import Lexicon
 
 TOL = 1e-4
 
@@ -78,9 +79,10 @@ def test_fastpitch_archive_reproduces_nemo_durations_pitch_and_mel(nemo_fastpitc
     assert _max_err(nemo_fastpitch.infer(outputs[f"tokens_{i}"], pace=1.3).mel, outputs[f"mel_pace1.3_{i}"]) <= TOL
 
 
-@pytest.mark.parametrize("i", [0, 1])  # text 2 has "Nvidia's", which NeMo's own dictionary reads otherwise
+@pytest.mark.parametrize("i", range(3))
 def test_text_to_audio_through_the_engine_is_nemos(nemo_fastpitch, nemo_hifigan, outputs, i):
-    """Raw text in NeMo's vocabulary: the engine's tokens are NeMo's `parse`, and its audio NeMo's."""
+    """Raw text in NeMo's vocabulary, read with the archive's own dictionary ("Nvidia's" is EH0 N V
+    IH1 D IY0 AH0 Z there): the engine's tokens are NeMo's `parse`, and its audio NeMo's."""
     synth = engine.Synthesizer(nemo_fastpitch, nemo_hifigan, compilation_cache=False)
     text = str(outputs["texts"][i])
     assert list(synth._sentence_ids(text)) == [outputs[f"tokens_{i}"][0].tolist()]
@@ -94,6 +96,30 @@ def test_fastpitch_archive_batched_with_nemos_pad_id_equals_batch_one(nemo_fastp
         n = int(outputs[f"mel_len_{i}"][0])
         assert int(out.mel_lens[i]) == n
         assert _max_err(out.mel[i : i + 1, :, :n], outputs[f"mel_{i}"]) <= TOL
+
+
+def test_the_archives_dictionary_and_heteronyms_read_the_words(nemo_fastpitch):
+    """NeMo's G2P rules over its own files: a listed heteronym and an ambiguous word are spelled,
+    a plural the dictionary lacks is its stem + Z; our CMUdict reads all three otherwise."""
+    lexicon = nemo_fastpitch.config.lexicon
+    assert len(lexicon.entries) == 125_847 and len(lexicon.heteronyms) == 204
+    assert lexicon.pronounce("read") is None and lexicon.pronounce("of") is None  # heteronym; two readings
+    assert lexicon.pronounce("nvidia's") == "EH0 N V IH1 D IY0 AH0 Z"
+    assert text.to_phonemes("Nvidia's", lexicon=lexicon) == "{EH0 N V IH1 D IY0 AH0 Z}"
+    assert text.to_phonemes("Nvidia's") == "{EH1 N V IH1 D IY0 AH0 Z}"
+
+
+def test_a_lexicon_with_unknown_phones_is_named():
+    bad = Lexicon("HELLO  HH AH0 L OW9\n", [])
+    with pytest.raises(ConfigError, match="line 1.*unknown phones OW9"):
+        text.to_ids("hello", lexicon=bad)
+
+
+def test_nemo_fastpitch_converts_with_its_lexicon(golden, tmp_path, nemo_fastpitch):
+    dst = converters.convert(golden / "nemo" / "fastpitch_small.nemo", tmp_path / "fastpitch")
+    loaded = jaxtts.load_fastpitch(dst)
+    assert loaded.config == nemo_fastpitch.config
+    assert loaded.config.lexicon.to_dict() == nemo_fastpitch.config.lexicon.to_dict()
 
 
 def test_nemo_archive_converts_once_into_a_directory(golden, tmp_path, nemo_hifigan):
@@ -228,12 +254,23 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
 # ---- NeMo FastPitch configs beyond the golden one ---------------------------------------------
 
 def _with_config(golden: Path, dst: Path, edit) -> Path:
-    """The golden FastPitch archive with `edit(config)` applied to its model_config.yaml."""
+    """The golden FastPitch archive with `edit(config)` applied to its model_config.yaml, without
+    the G2P files (and the config's references to them)."""
     with tarfile.open(golden / "nemo" / "fastpitch_small.nemo") as tar:
         cfg = yaml.safe_load(tar.extractfile("./model_config.yaml"))
         weights = tar.extractfile("./model_weights.ckpt").read()
+    for key in ("phoneme_dict", "heteronyms"):
+        del cfg["text_tokenizer"]["g2p"][key]
     edit(cfg)
     return _archive(dst, [_file("./model_config.yaml", yaml.safe_dump(cfg).encode()), _file("./model_weights.ckpt", weights)])
+
+
+def test_an_archive_without_its_g2p_files_falls_back_to_cmudict_with_a_warning(golden, tmp_path):
+    dangling = {"phoneme_dict": "nemo:0123_cmudict-0.7b_nv22.10"}
+    stripped = _with_config(golden, tmp_path / "stripped.nemo", lambda c: c["text_tokenizer"]["g2p"].update(dangling))
+    with pytest.warns(UserWarning, match="lacks its G2P files 0123_cmudict-0.7b_nv22.10"):
+        _, config, _ = nemo.from_archive(stripped)
+    assert config["lexicon"] is None and config["symbols"] is not None
 
 
 def test_padding_id_follows_nemos_tokenizer_layout(golden, tmp_path):

@@ -39,13 +39,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtts.errors import ConfigError, InputError
+from jaxtts.text.g2p import Lexicon
 
 LAYER_NORM_EPS = 1e-5
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
 # How the training text was encoded (train_setup keys, not constructor arguments): see FastPitchConfig.
-TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text", "symbols")
+TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text", "symbols", "lexicon")
 
 PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
 
@@ -55,8 +56,10 @@ class FastPitchConfig:
     """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus how
     its text was encoded in training (`TEXT_SETUP`, from its `train_setup`), which the front-end
     must follow: `p_arpabet`, the share of words read as ARPAbet (1.0 as published, 0 = letters
-    only), whether a space id was put before/after every text, and `symbols`, the input vocabulary
-    (id = index) when it is not NVIDIA's english_basic (a NeMo phoneme tokenizer's tokens).
+    only), whether a space id was put before/after every text, `symbols`, the input vocabulary
+    (id = index) when it is not NVIDIA's english_basic (a NeMo phoneme tokenizer's tokens), and
+    `lexicon`, the model's own pronunciation dictionary when it shipped one (NeMo archives); it
+    takes no part in comparing or hashing configs, since the compiled model does not depend on it.
 
     Keys that older constructors lacked default to what those constructors hard-coded: FastPitch
     1.0 has no energy (`energy_conditioning` False, the `energy_*` keys unused), one speaker,
@@ -107,6 +110,7 @@ class FastPitchConfig:
     prepend_space_to_text: bool = False
     append_space_to_text: bool = False
     symbols: tuple[str, ...] | None = None
+    lexicon: Lexicon | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ConfigError:
@@ -114,9 +118,11 @@ class FastPitchConfig:
 
         if self.symbols is not None:
             object.__setattr__(self, "symbols", tuple(map(str, self.symbols)))
+        if isinstance(self.lexicon, Mapping):
+            object.__setattr__(self, "lexicon", Lexicon.from_dict(self.lexicon))
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or isinstance(v, (bool, tuple)):
+            if v is None or isinstance(v, (bool, tuple, Lexicon)):
                 continue
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise bad(f"{f.name} must be a number, got {v!r}")
@@ -163,7 +169,8 @@ class FastPitchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field; `from_dict` reads it back."""
-        return dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return d | {"lexicon": self.lexicon.to_dict()} if self.lexicon is not None else d
 
     def nvidia_config(self) -> dict[str, Any]:
         """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments only."""

@@ -14,38 +14,40 @@ from jaxtts.errors import InputError, TextError
 from jaxtts.text import g2p
 from jaxtts.text.normalize import normalize
 from jaxtts.text.sentences import split_sentences
+from jaxtts.text.g2p import Lexicon
 from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID, SYMBOLS, decode
 
-__all__ = ["normalize", "to_ids", "to_phonemes", "split_sentences", "SYMBOLS"]
+__all__ = ["normalize", "to_ids", "to_phonemes", "split_sentences", "Lexicon", "SYMBOLS"]
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _PHONE_LIKE = re.compile(r"[A-Z]{1,2}[0-9]?")
 _NO_SPACE_BEFORE = frozenset(SYMBOL_TO_ID[c] for c in ",.!?:;)")
 
 
-def to_ids(text: str, *, arpabet: bool = True) -> list[int]:
+def to_ids(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None) -> list[int]:
     """Model input ids of raw text; raises TextError when nothing speakable is left.
 
     `arpabet=False` reads every word as letters, for a checkpoint trained without ARPAbet
     (`FastPitchConfig.p_arpabet == 0`; braces still pass phones through, as NVIDIA's do).
+    `lexicon` reads words with a model's own dictionary (`FastPitchConfig.lexicon`, from NeMo).
 
     `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
     (`to_phonemes` writes that form, and reads back to the same ids). A group of phone-shaped
     tokens with stress digits that holds an unknown phone is an InputError; other braces are text.
     """
     if "{" in text:
-        ids = _with_phones(text, arpabet)
+        ids = _with_phones(text, arpabet, lexicon)
     else:
-        ids = g2p.encode(normalize(text), arpabet)
+        ids = g2p.encode(normalize(text), arpabet, lexicon)
     if not ids:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise TextError(f"nothing speakable in {shown!r}: it has no words or numbers after normalization")
     return ids
 
 
-def to_phonemes(text: str, *, arpabet: bool = True) -> str:
+def to_phonemes(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None) -> str:
     """The ids of `to_ids` as readable text, phones grouped per word: 'hello {W ER1 L D}.'"""
-    return decode(to_ids(text, arpabet=arpabet))
+    return decode(to_ids(text, arpabet=arpabet, lexicon=lexicon))
 
 
 def _phones(group: str) -> list[int] | None:
@@ -63,13 +65,13 @@ def _phones(group: str) -> list[int] | None:
     return [PHONE_TO_ID[t] for t in tokens]
 
 
-def _plain(piece: str, arpabet: bool) -> list[int]:
+def _plain(piece: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]:
     """Ids of the text between phone groups; a piece without words keeps its punctuation."""
-    ids = g2p.encode(normalize(piece), arpabet)
+    ids = g2p.encode(normalize(piece), arpabet, lexicon)
     return ids or [SYMBOL_TO_ID[c] for c in piece if c in PUNCTUATION and c != " "]
 
 
-def _with_phones(text: str, arpabet: bool) -> list[int]:
+def _with_phones(text: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]:
     """Plain pieces and phone groups joined by a space wherever the text has whitespace between them
     (none before closing punctuation or after an opening parenthesis, as `g2p.encode` does)."""
     parts: list[tuple[str, list[int]]] = []  # (source, ids)
@@ -78,11 +80,11 @@ def _with_phones(text: str, arpabet: bool) -> list[int]:
         phones = _phones(m.group(1))
         if phones is None:
             continue
-        parts += [(text[pos:m.start()], _plain(text[pos:m.start()], arpabet)), (m.group(), phones)]
+        parts += [(text[pos:m.start()], _plain(text[pos:m.start()], arpabet, lexicon)), (m.group(), phones)]
         pos = m.end()
     if not parts:
-        return g2p.encode(normalize(text), arpabet)
-    parts.append((text[pos:], _plain(text[pos:], arpabet)))
+        return g2p.encode(normalize(text), arpabet, lexicon)
+    parts.append((text[pos:], _plain(text[pos:], arpabet, lexicon)))
     ids: list[int] = []
     gap = False  # whitespace since the last ids
     for source, part in parts:

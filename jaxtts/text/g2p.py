@@ -23,12 +23,19 @@ punctuation. Policies (NVIDIA's choices differ where noted):
 - Characters outside the symbol table are dropped; runs of spaces collapse, no space is kept
   before , . ! ? : ; ) or after (, and two words never touch.
 
+A model can bring its own `Lexicon` (NeMo archives ship their dictionary and heteronym list): its
+words are then read by the rules that model was trained with instead (see `Lexicon`).
+
 Word ids are memoized (bounded); `clear_cache()` empties the memo for cold-start measurements.
 """
 from __future__ import annotations
 
 import re
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jaxtts.errors import ConfigError
 from jaxtts.text import cmudict
 from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID
 
@@ -196,6 +203,66 @@ def _pronounce(word: str) -> str | None:
     return None
 
 
+class Lexicon:
+    """A model's own pronunciation dictionary (CMUdict layout) and heteronym list, read by the rules
+    of NeMo's EnglishG2p that such a model was trained with: a listed heteronym is spelled, a word
+    with one pronunciation gets it, a word the dictionary lacks that ends in 's or s gets its stem's
+    single pronunciation + Z, anything else is spelled. Spelled letters, acronyms, hyphenated words
+    and braces are handled as for every model. The dictionary is parsed on first use."""
+
+    def __init__(self, dictionary: str, heteronyms: Iterable[str]) -> None:
+        self.dictionary = dictionary  # the file's text, kept to save the model again
+        self.heteronyms = frozenset(heteronyms)
+        self.memo: dict[str, Ids] = {}
+        self._entries: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Lexicon:
+        """Read `to_dict()`'s form: {"dictionary": text, "heteronyms": [word, ...]}."""
+        if not isinstance(d.get("dictionary"), str) or not isinstance(d.get("heteronyms"), (list, tuple)):
+            raise ConfigError("a lexicon needs 'dictionary' (CMUdict text) and 'heteronyms' (a list of words)")
+        return cls(d["dictionary"], map(str, d["heteronyms"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dictionary": self.dictionary, "heteronyms": sorted(self.heteronyms)}
+
+    @property
+    def entries(self) -> dict[str, list[str]]:
+        """lowercase word -> pronunciations in file order; lines that are not entries are skipped."""
+        if self._entries is None:
+            entries: dict[str, list[str]] = {}
+            for n, line in enumerate(self.dictionary.splitlines(), 1):
+                if not line or not ("A" <= line[0] <= "Z" or line[0] == "'"):
+                    continue
+                word, _, phones = line.partition("  ")
+                phones = phones.strip()
+                unknown = [p for p in phones.split() if p not in PHONE_TO_ID]
+                if not phones or unknown:
+                    raise ConfigError(f"the model's pronunciation dictionary, line {n} ({line[:60]!r}): "
+                                      f"{'unknown phones ' + ', '.join(unknown) if unknown else 'no phones'}")
+                if word.endswith(")") and "(" in word:
+                    word = word[: word.rindex("(")]
+                entries.setdefault(word.lower(), []).append(phones)
+            self._entries = entries
+        return self._entries
+
+    def contains(self, word: str) -> bool:
+        return word in self.entries
+
+    def pronounce(self, word: str) -> str | None:
+        """Phones of a lowercase word this model was trained to read as phones, else None."""
+        if word in self.heteronyms:
+            return None
+        entries = self.entries
+        if word not in entries:
+            for suffix in ("'s", "s"):
+                stem = word[: -len(suffix)]
+                if word.endswith(suffix) and stem and len(entries.get(stem, ())) == 1:
+                    return entries[stem][0] + " Z"
+            return None
+        return entries[word][0] if len(entries[word]) == 1 else None
+
+
 def _remember(memo: dict, key: str, value: object) -> None:
     """Memoize short keys only, and start over when full, so adversarial input stays bounded."""
     if len(key) <= _MEMO_MAX_WORD:
@@ -207,32 +274,36 @@ def _remember(memo: dict, key: str, value: object) -> None:
 _memo: dict[str, Ids | _Heteronym] = {}
 
 
-def _entry(word: str) -> Ids | _Heteronym:
+def _entry(word: str, lexicon: Lexicon | None = None) -> Ids | _Heteronym:
     """Ids of a word token, or the rule that picks them from context."""
-    entry = _memo.get(word)
+    memo = _memo if lexicon is None else lexicon.memo
+    entry = memo.get(word)
     if entry is not None:
         return entry
-    if "-" in word and not cmudict.contains(word.lower()):
-        entry = _compound(word)
+    lower = word.lower()
+    if "-" in word and not (cmudict.contains(lower) if lexicon is None else lexicon.contains(lower)):
+        entry = _compound(word, lexicon)
     elif len(word) == 1 and word.isupper():
         entry = _ids(_LETTER_NAMES[word])
+    elif lexicon is not None:
+        phones = lexicon.pronounce(lower)
+        entry = _ids(phones) if phones is not None else _letters(lower)
     else:
-        lower = word.lower()
         entry = _HETERONYMS.get(lower)
         if entry is None:
             phones = _pronounce(lower)
             entry = _ids(phones) if phones is not None else _letters(lower)
-    _remember(_memo, word, entry)
+    _remember(memo, word, entry)
     return entry
 
 
-def _compound(word: str) -> Ids:
+def _compound(word: str, lexicon: Lexicon | None) -> Ids:
     """A hyphenated word the dictionary lacks: its parts' context-free readings joined by "-"."""
     ids: list[int] = []
     for k, part in enumerate(word.split("-")):
         if k:
             ids.append(_HYPHEN_ID)
-        entry = _entry(part)
+        entry = _entry(part, lexicon)
         ids += entry if entry.__class__ is tuple else entry.default
     return tuple(ids)
 
@@ -256,9 +327,10 @@ def _between(text: str) -> Ids:
     return _run(text) or _SPACE
 
 
-def encode(text: str, arpabet: bool = True) -> list[int]:
+def encode(text: str, arpabet: bool = True, lexicon: Lexicon | None = None) -> list[int]:
     """Ids of normalized text; empty when it holds no word (nothing speakable). `arpabet=False`
-    spells every word in lowercase letters, for checkpoints trained without ARPAbet (p_arpabet 0)."""
+    spells every word in lowercase letters, for checkpoints trained without ARPAbet (p_arpabet 0);
+    `lexicon` reads words with a model's own dictionary."""
     parts = _PARTS.findall(text)
     n = len(parts)
     first = 0 if parts and parts[0][0] in _LETTERS else 1
@@ -268,10 +340,10 @@ def encode(text: str, arpabet: bool = True) -> list[int]:
     if first:  # text starts with punctuation: keep it, less a leading space
         lead = _run(parts[0])
         out += lead[1:] if lead[:1] == _SPACE else lead
-    memo = _memo
+    memo = _memo if lexicon is None else lexicon.memo
     for i in range(first, n, 2):
         word = parts[i]
-        entry = (memo.get(word) or _entry(word)) if arpabet else _letters(word.lower())
+        entry = (memo.get(word) or _entry(word, lexicon)) if arpabet else _letters(word.lower())
         if entry.__class__ is tuple:
             out += entry
         else:
