@@ -6,9 +6,9 @@ In one run, on the same sentences (lines of ../shared/textnorm/corpus.txt, or bu
 - engine end to end: raw text → audio with `Synthesizer.synthesize_batch`;
 - engine model only: the same, with the text front-end's answers precomputed (dict lookups), so
   end-to-end / model-only shows how much text work the worker thread fails to hide (target >= 0.9);
-- the PyTorch reference pipeline, eager on JAX's device (CPU, or the GPU without TF32): our text front-end → `converters.reference`
-  FastPitch → HiFi-GAN, one sentence at a time as NVIDIA's inference.py does at batch 1, with the
-  same weights (target: the engine >= 1.5x faster);
+- the PyTorch reference pipeline, eager on JAX's device (CPU, or the GPU without TF32): our text
+  front-end → `converters.reference` FastPitch → HiFi-GAN, one sentence at a time as NVIDIA's
+  inference.py does at batch 1, with the same weights (target: the engine >= 1.5x faster);
 - real-time factor: seconds of speech per second of wall time, and time to the first streamed chunk.
 
 Timed passes alternate (model-only, end-to-end, reference) and the best of each counts, which is

@@ -3,10 +3,11 @@
     python benchmarks/bench_hifigan.py [--version v1] [--seconds 4] [--rounds 5] [--reps 3]
 
 Both run the same published-size generator with the same seeded weights on the same mel, with
-as many threads as cores, on the CPU or both on the GPU (torch without TF32, as ours is full fp32). They alternate in blocks (torch then JAX, `rounds` times, `reps` runs
-each) so a noisy neighbour hurts both alike. Reported: best and median wall time as seconds of
-compute per second of 22.05 kHz audio, their ratio, and the process CPU time per run (on a shared
-machine it moves less than wall time; it includes threads that spin while waiting).
+as many threads as cores, on the CPU or both on the GPU (torch without TF32, as ours is full
+fp32). They alternate in blocks (torch then JAX, `rounds` times, `reps` runs each) so a noisy
+neighbour hurts both alike. Reported: best and median wall time as seconds of compute per second
+of audio, their ratio, and the process CPU time per run (on a shared machine it moves less than
+wall time; it includes threads that spin while waiting).
 """
 from __future__ import annotations
 
@@ -27,9 +28,6 @@ from converters.hifigan import from_state_dict
 from converters.reference import device_like_jax, synchronize
 from converters.reference import hifigan as reference
 from jaxtts.models.hifigan import PUBLISHED, generate
-
-SAMPLE_RATE = 22050
-
 
 def gflop_per_frame(cfg) -> float:
     """Multiply-adds ×2 of the generator per mel frame: every convolution, transposed ones included."""
@@ -68,8 +66,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     cfg = PUBLISHED[args.version]
-    frames = round(args.seconds * SAMPLE_RATE / cfg.hop_length)
-    audio_s = args.batch * frames * cfg.hop_length / SAMPLE_RATE
+    frames = round(args.seconds * cfg.sampling_rate / cfg.hop_length)
+    audio_s = args.batch * frames * cfg.hop_length / cfg.sampling_rate
     device = device_like_jax()
     model = reference.seeded(cfg, seed=0)
     params = jax.device_put(from_state_dict(model.state_dict(), cfg))
@@ -83,7 +81,8 @@ def main() -> None:
         synchronize(device)
         return audio
 
-    run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg, dtype=jnp.bfloat16 if args.bf16 else jnp.float32)), params, mel_j)
+    dtype, label = (jnp.bfloat16, "bf16") if args.bf16 else (jnp.float32, "fp32")
+    run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg, dtype=dtype)), params, mel_j)
     t = time.perf_counter()
     jax_audio = np.asarray(run_jax())  # compiles
     compile_s = time.perf_counter() - t
@@ -94,9 +93,10 @@ def main() -> None:
         times["torch"] += _time(run_torch, args.reps)
         times["jax"] += _time(lambda: run_jax().block_until_ready(), args.reps)
 
-    print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), {'bf16' if args.bf16 else 'fp32'}, batch {args.batch}, {frames} frames = "
-          f"{audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, {args.threads} threads, {jax.devices()[0].device_kind}, "
-          f"torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
+    device_kind = jax.devices()[0].device_kind
+    print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), {label}, batch {args.batch}, "
+          f"{frames} frames = {audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, "
+          f"{args.threads} threads, {device_kind}, torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
     gflop = gflop_per_frame(cfg) * frames * args.batch
     print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}; {gflop / audio_s:.1f} GFLOP per s of audio")
     wall = {k: np.array([w for w, _ in v]) for k, v in times.items()}
@@ -110,7 +110,8 @@ def main() -> None:
           f"CPU time {np.median(cpu['torch']) / np.median(cpu['jax']):.2f}x")
     if args.json:
         args.json.write_text(json.dumps({
-            "model": f"HiFi-GAN {args.version}", "dtype": "bf16" if args.bf16 else "fp32", "device": jax.devices()[0].device_kind, "audio_s": audio_s, "max_abs_err": err,
+            "model": f"HiFi-GAN {args.version}", "dtype": label, "device": device_kind,
+            "audio_s": audio_s, "max_abs_err": err,
             "gflop_per_audio_s": gflop / audio_s, "jax_gflop_per_s": float(gflop / wall["jax"].min()),
             "jax_s_per_audio_s": float(wall["jax"].min() / audio_s),
             "torch_s_per_audio_s": float(wall["torch"].min() / audio_s),

@@ -43,7 +43,7 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
             f"{path} is a NeMo archive: it carries its own config and has no EMA weights, so "
             f"{', '.join(sorted(options))} cannot apply; load it without them"
         )
-    cfg, sd = read_archive(path)
+    cfg, sd, files = read_archive(path)
     if any(k.startswith("generator.") for k in sd):
         config, params = hifigan.from_checkpoint(
             {"generator": _submodule(sd, "generator."), "config": _hifigan_config(cfg, path)}, path)
@@ -51,7 +51,7 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
     if any(k.startswith("fastpitch.") for k in sd):
         config, params = fastpitch.from_checkpoint(
             {"state_dict": _fastpitch_state_dict(sd, cfg), "config": (model := _fastpitch_config(cfg, sd, path)),
-             "train_setup": _text_setup(cfg, model["n_symbols"], path)}, path)
+             "train_setup": _text_setup(cfg, model["n_symbols"], files, path)}, path)
         return "fastpitch", config.to_dict(), params
     raise CheckpointError(
         f"{path} holds a NeMo {cfg.get('target', 'model')} with neither generator.* nor fastpitch.* weights; "
@@ -59,12 +59,16 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
     )
 
 
-def read_archive(path: Path) -> tuple[dict, dict]:
-    """(config, flat state_dict) of a plain or gzipped `.nemo` tar, reading only those two members."""
+def read_archive(path: Path) -> tuple[dict, dict, dict[str, bytes]]:
+    """(config, flat state_dict, G2P files) of a plain or gzipped `.nemo` tar, in one pass over it:
+    only those members are read, the G2P files being those its config names that the tar holds."""
     try:
         with tarfile.open(path, "r:*") as tar:  # "r:*" tries plain, then each compression
             members = tar.getmembers()
             cfg = yaml.safe_load(tar.extractfile(_member(members, CONFIG, path)))
+            held = {PurePosixPath(m.name).name for m in members}
+            files = {name: _artifact(tar, _member(members, name, path), path)
+                     for name in _g2p_files(cfg).values() if name in held}
             with tempfile.TemporaryDirectory(prefix="jaxtts-nemo-") as tmp:
                 weights = Path(tmp) / WEIGHTS
                 with tar.extractfile(_member(members, WEIGHTS, path)) as src, weights.open("wb") as dst:
@@ -81,7 +85,13 @@ def read_archive(path: Path) -> tuple[dict, dict]:
         raise CheckpointError(f"{path}: {CONFIG} is not valid YAML ({e})") from None
     if not isinstance(cfg, dict):
         raise CheckpointError(f"{path}: {CONFIG} holds a {type(cfg).__name__}, not a model config")
-    return cfg, sd
+    return cfg, sd, files
+
+
+def _artifact(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> bytes:
+    if m.size > _MAX_ARTIFACT:
+        raise CheckpointError(f"{path}: {m.name} is {m.size} bytes, too large for a pronunciation file")
+    return tar.extractfile(m).read()
 
 
 def _member(members: list[tarfile.TarInfo], basename: str, path: Path) -> tarfile.TarInfo:
@@ -162,7 +172,7 @@ _NEMO_VOWELS = "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split()
 _NEMO_PUNCT = [",", ".", "!", "?", "-", ":", ";", "/", '"', "(", ")", "[", "]", "{", "}"]
 
 
-def _text_setup(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> dict[str, Any]:
+def _text_setup(cfg: Mapping[str, Any], n_symbols: int, files: Mapping[str, bytes], path: Path) -> dict[str, Any]:
     """How NeMo encoded the text, in the FastPitch config's terms: its vocabulary when the tokenizer
     is the English phoneme one and the rebuilt list fits the embedding (else none, and the text
     front-end refuses the model; ids still work), spaces around every text for `pad_with_space`,
@@ -185,32 +195,35 @@ def _text_setup(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> dict[str,
         return {}
     spaces = bool(tok.get("pad_with_space", False))
     setup = {"symbols": tokens, "prepend_space_to_text": spaces, "append_space_to_text": spaces}
-    return setup | _lexicon(tok.get("g2p") or {}, path)
+    return setup | _lexicon(cfg, files, path)
 
 
-def _lexicon(g2p: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    """{"lexicon": ...} from the archive's `nemo:` artifacts named by the G2P config; {} when the
-    dictionary is not in the archive (the front-end's own CMUdict then reads the words)."""
-    refs = {key: PurePosixPath(ref.removeprefix("nemo:")).name for key in ("phoneme_dict", "heteronyms")
+def _g2p_files(cfg: Any) -> dict[str, str]:
+    """{"phoneme_dict"/"heteronyms": file name} for the G2P files the config references in the archive."""
+    tok = cfg.get("text_tokenizer") if isinstance(cfg, Mapping) else None
+    g2p = tok.get("g2p") if isinstance(tok, Mapping) else None
+    if not isinstance(g2p, Mapping):
+        return {}
+    return {key: PurePosixPath(ref.removeprefix("nemo:")).name for key in ("phoneme_dict", "heteronyms")
             if isinstance(ref := g2p.get(key), str) and ref.startswith("nemo:")}
+
+
+def _lexicon(cfg: Mapping[str, Any], files: Mapping[str, bytes], path: Path) -> dict[str, Any]:
+    """{"lexicon": ...} from the archive's G2P files; {} when the dictionary is not in the archive
+    (the front-end's own CMUdict then reads the words)."""
+    refs = _g2p_files(cfg)
     if "phoneme_dict" not in refs:
         return {}
-    texts = {}
-    with tarfile.open(path, "r:*") as tar:
-        members = tar.getmembers()
-        missing = set(refs.values()) - {PurePosixPath(m.name).name for m in members}
-        if missing:
-            warnings.warn(f"{path} lacks its G2P files {', '.join(sorted(missing))}; words are read with "
-                          "jaxtts's CMUdict instead of the model's own dictionary", stacklevel=2)
-            return {}
-        for key, name in refs.items():
-            m = _member(members, name, path)
-            if m.size > _MAX_ARTIFACT:
-                raise CheckpointError(f"{path}: {m.name} is {m.size} bytes, too large for a pronunciation file")
-            try:
-                texts[key] = tar.extractfile(m).read().decode(g2p.get("encoding") or "latin-1")
-            except (UnicodeDecodeError, LookupError) as e:
-                raise CheckpointError(f"{path}: {m.name} is not readable text ({e})") from None
+    missing = set(refs.values()) - set(files)
+    if missing:
+        warnings.warn(f"{path} lacks its G2P files {', '.join(sorted(missing))}; words are read with "
+                      "jaxtts's CMUdict instead of the model's own dictionary", stacklevel=3)
+        return {}
+    encoding = cfg["text_tokenizer"]["g2p"].get("encoding") or "latin-1"
+    try:
+        texts = {key: files[name].decode(encoding) for key, name in refs.items()}
+    except (UnicodeDecodeError, LookupError) as e:
+        raise CheckpointError(f"{path}: a G2P file is not readable text ({e})") from None
     heteronyms = [line.rstrip() for line in texts.get("heteronyms", "").splitlines() if line.strip()]
     return {"lexicon": {"dictionary": texts["phoneme_dict"], "heteronyms": heteronyms}}
 

@@ -50,8 +50,7 @@ from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
 from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
-from jaxtts.text.symbols import SPACE_ID, SYMBOLS
-
+from jaxtts.text.symbols import ARPABET, SPACE_ID, SYMBOLS
 
 
 def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
@@ -560,7 +559,7 @@ def _vocabulary(config: fp.FastPitchConfig) -> np.ndarray | None:
     return table
 
 
-_BARE_VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())  # CMUdict always marks stress
+_BARE_VOWELS = frozenset(p[:-1] for p in ARPABET if p[-1].isdigit())  # CMUdict always marks stress
 
 
 def _last_space(ids: list[int], limit: int) -> int | None:

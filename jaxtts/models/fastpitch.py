@@ -170,7 +170,9 @@ class FastPitchConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field; `from_dict` reads it back."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return d | {"lexicon": self.lexicon.to_dict()} if self.lexicon is not None else d
+        if self.lexicon is not None:
+            d["lexicon"] = self.lexicon.to_dict()
+        return d
 
     def nvidia_config(self) -> dict[str, Any]:
         """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments only."""

@@ -103,7 +103,7 @@ class HiFiGANConfig:
         missing = [f for f in fields if f not in d]
         if missing:
             raise ConfigError(f"HiFi-GAN config is missing {', '.join(missing)}; have {', '.join(sorted(map(str, d)))}")
-        rate = d.get("sampling_rate", d.get("sample_rate", 22_050))
+        rate = d.get("sampling_rate", d.get("sample_rate", cls.sampling_rate))
         try:
             rate = int(rate)
         except (TypeError, ValueError):
