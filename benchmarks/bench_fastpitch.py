@@ -16,18 +16,16 @@ Texts are the golden ids when ../shared is beside the project, else random ids o
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import statistics
-import sys
 import time
-import types
 from pathlib import Path
 
 import jax
 import numpy as np
 import torch
+from dle import import_from
 
 from converters.fastpitch import from_state_dict
 from converters.reference import device_like_jax
@@ -56,23 +54,8 @@ def padded(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
-    """NVIDIA's FastPitch from a DeepLearningExamples checkout, our weights loaded. Its modules import
-    librosa and numba for training code only; empty stand-ins serve when those are not installed."""
-    sys.path.insert(0, str(src))
-    for name in ("librosa", "librosa.filters", "librosa.util", "numba"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            sys.modules[name] = types.ModuleType(name)
-    stand_ins = {"librosa.filters": {"mel": None}, "librosa.util": {"pad_center": None, "tiny": None},
-                 "numba": {"jit": lambda *a, **k: (lambda f: f), "prange": range}}
-    for name, attrs in stand_ins.items():
-        for attr, value in attrs.items():
-            if not hasattr(sys.modules[name], attr):
-                setattr(sys.modules[name], attr, value)
-    from fastpitch.model import FastPitch as NvidiaFastPitch
-
-    model = NvidiaFastPitch(**PUBLISHED.nvidia_config())
+    """NVIDIA's FastPitch from a DeepLearningExamples checkout, our weights loaded."""
+    model = import_from(src, "fastpitch.model").FastPitch(**PUBLISHED.nvidia_config())
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     assert not unexpected and all(k.startswith("attention.") for k in missing), (missing, unexpected)
     return model.eval()

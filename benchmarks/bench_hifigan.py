@@ -7,7 +7,8 @@ as many threads as cores, on the CPU or both on the GPU (torch without TF32, as 
 fp32). They alternate in blocks (torch then JAX, `rounds` times, `reps` runs each) so a noisy
 neighbour hurts both alike. Reported: best and median wall time as seconds of compute per second
 of audio, their ratio, and the process CPU time per run (on a shared machine it moves less than
-wall time; it includes threads that spin while waiting).
+wall time; it includes threads that spin while waiting). `--nvidia DIR` (DeepLearningExamples'
+PyTorch/SpeechSynthesis/HiFiGAN checkout) times NVIDIA's own generator with the same weights too.
 """
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import torch
+from dle import import_from
 
 from converters.hifigan import from_state_dict
 from converters.reference import device_like_jax, synchronize
 from converters.reference import hifigan as reference
 from jaxtts.models.hifigan import PUBLISHED, generate
+
 
 def gflop_per_frame(cfg) -> float:
     """Multiply-adds ×2 of the generator per mel frame: every convolution, transposed ones included."""
@@ -40,6 +43,15 @@ def gflop_per_frame(cfg) -> float:
                                      zip(cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes))
     total += rate * 7 * c
     return 2 * total / 1e9
+
+
+def nvidia_generator(src: Path, cfg, state_dict: dict) -> torch.nn.Module:
+    """NVIDIA's Generator from a DeepLearningExamples checkout, weight norm removed as for
+    inference, our weights loaded."""
+    model = import_from(src, "hifigan.models").Generator(cfg.to_dict())
+    model.remove_weight_norm()
+    model.load_state_dict(state_dict)
+    return model.eval()
 
 
 def _time(fn, reps: int) -> list[tuple[float, float]]:
@@ -61,6 +73,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--bf16", action="store_true", help="bf16 compute: ours with dtype=bfloat16, torch under autocast")
+    ap.add_argument("--nvidia", type=Path, help="DeepLearningExamples' PyTorch/SpeechSynthesis/HiFiGAN directory")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
@@ -71,15 +84,20 @@ def main() -> None:
     device = device_like_jax()
     model = reference.seeded(cfg, seed=0)
     params = jax.device_put(from_state_dict(model.state_dict(), cfg))
+    nvidia = nvidia_generator(args.nvidia, cfg, model.state_dict()).to(device) if args.nvidia else None
     model.to(device)
     mel = np.random.default_rng(0).normal(-5.0, 2.0, (args.batch, cfg.num_mels, frames)).astype(np.float32)
     mel_t, mel_j = torch.from_numpy(mel).to(device), jnp.asarray(mel)
 
-    def run_torch():
-        with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=args.bf16):
-            audio = model(mel_t).float()
-        synchronize(device)
-        return audio
+    def torch_runner(module: torch.nn.Module):
+        def run():
+            with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=args.bf16):
+                audio = module(mel_t).float()
+            synchronize(device)
+            return audio
+        return run
+
+    run_torch = torch_runner(model)
 
     dtype, label = (jnp.bfloat16, "bf16") if args.bf16 else (jnp.float32, "fp32")
     run_jax = functools.partial(jax.jit(functools.partial(generate, config=cfg, dtype=dtype)), params, mel_j)
@@ -87,27 +105,36 @@ def main() -> None:
     jax_audio = np.asarray(run_jax())  # compiles
     compile_s = time.perf_counter() - t
     err = float(np.max(np.abs(jax_audio - run_torch()[:, 0].cpu().numpy())))
+    runners = {"torch": run_torch, "jax": lambda: run_jax().block_until_ready()}
+    if nvidia is not None:
+        runners["nvidia"] = torch_runner(nvidia)
+        nvidia_err = float(np.max(np.abs(jax_audio - runners["nvidia"]()[:, 0].cpu().numpy())))
 
-    times = {"torch": [], "jax": []}
+    times = {name: [] for name in runners}
     for _ in range(args.rounds):
-        times["torch"] += _time(run_torch, args.reps)
-        times["jax"] += _time(lambda: run_jax().block_until_ready(), args.reps)
+        for name, run in runners.items():
+            times[name] += _time(run, args.reps)
 
     device_kind = jax.devices()[0].device_kind
     print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), {label}, batch {args.batch}, "
           f"{frames} frames = {audio_s:.2f} s of audio; {platform.processor() or platform.machine()}, "
           f"{args.threads} threads, {device_kind}, torch {torch.__version__}, jax {jax.__version__}; load average {os.getloadavg()[0]:.2f}")
     gflop = gflop_per_frame(cfg) * frames * args.batch
-    print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}; {gflop / audio_s:.1f} GFLOP per s of audio")
+    print(f"jax compile {compile_s:.1f} s; max |jax - torch| = {err:.1e}"
+          + (f", max |jax - nvidia| = {nvidia_err:.1e}" if nvidia is not None else "")
+          + f"; {gflop / audio_s:.1f} GFLOP per s of audio")
     wall = {k: np.array([w for w, _ in v]) for k, v in times.items()}
     cpu = {k: np.array([c for _, c in v]) for k, v in times.items()}
     for name in times:
         best, median = wall[name].min(), np.median(wall[name])
-        print(f"{name:>5}: best {best:.3f} s = {best / audio_s:.4f} s per s of audio ({gflop / best:.0f} GFLOP/s); "
+        print(f"{name:>6}: best {best:.3f} s = {best / audio_s:.4f} s per s of audio ({gflop / best:.0f} GFLOP/s); "
               f"median {median:.3f} s = {median / audio_s:.4f} s/s; CPU {np.median(cpu[name]):.3f} s per run")
     print(f"speed-up of jax over torch eager: best {wall['torch'].min() / wall['jax'].min():.2f}x, "
           f"median {np.median(wall['torch']) / np.median(wall['jax']):.2f}x, "
           f"CPU time {np.median(cpu['torch']) / np.median(cpu['jax']):.2f}x")
+    if nvidia is not None:
+        print(f"speed-up of jax over NVIDIA's code: best {wall['nvidia'].min() / wall['jax'].min():.2f}x, "
+              f"median {np.median(wall['nvidia']) / np.median(wall['jax']):.2f}x")
     if args.json:
         args.json.write_text(json.dumps({
             "model": f"HiFi-GAN {args.version}", "dtype": label, "device": device_kind,
@@ -118,7 +145,9 @@ def main() -> None:
             "speedup_best": float(wall["torch"].min() / wall["jax"].min()),
             "speedup_median": float(np.median(wall["torch"]) / np.median(wall["jax"])),
             "load_average": os.getloadavg()[0],
-        }, indent=2))
+        } | ({"nvidia_s_per_audio_s": float(wall["nvidia"].min() / audio_s), "nvidia_max_abs_err": nvidia_err,
+              "speedup_vs_nvidia_best": float(wall["nvidia"].min() / wall["jax"].min())} if nvidia is not None else {}),
+            indent=2))
 
 
 if __name__ == "__main__":
