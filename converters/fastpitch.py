@@ -11,6 +11,7 @@ reported at once.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 
 from jaxtts.errors import CheckpointError, ConfigError
 from jaxtts.models.fastpitch import TEXT_SETUP, FastPitchConfig, param_shapes
+from jaxtts.text.symbols import SYMBOL_SETS
 
 from .load import check_shapes, get, put, strip_prefix, to_numpy
 
@@ -122,9 +124,10 @@ def _foreign(ckpt: Mapping[str, Any], path: Path) -> str | None:
 def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastPitchConfig, dict]:
     """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`.
 
-    The text setup (`TEXT_SETUP`) comes from `train_setup`; files without one (the 2021 layout, the
-    published checkpoint) were trained on ARPAbet without added spaces, as NVIDIA's inference
-    example assumes."""
+    The text setup (`TEXT_SETUP`) comes from `train_setup`, and so does the symbol table the ids
+    index (`symbol_set`; english_basic_lowercase becomes the config's `symbols`); files without one
+    (the 2021 layout, the published checkpoint) were trained on english_basic ARPAbet without added
+    spaces, as NVIDIA's inference example assumes."""
     path = Path(path)
     reason = _foreign(ckpt, path)
     if reason:
@@ -137,6 +140,12 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
     try:
         setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
         text = {k: setup[k] for k in TEXT_SETUP if setup.get(k) is not None}
+        symbol_set = setup.get("symbol_set", "english_basic")
+        if symbol_set in SYMBOL_SETS and symbol_set != "english_basic":
+            text["symbols"] = SYMBOL_SETS[symbol_set]
+        elif symbol_set not in SYMBOL_SETS:
+            warnings.warn(f"{path} was trained on symbol_set {symbol_set!r}; jaxtts's text front-end writes "
+                          f"{' and '.join(SYMBOL_SETS)} only, so give this model ids (FastPitch.infer)", stacklevel=2)
         config = FastPitchConfig.from_dict({**ckpt["config"], **text})
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None

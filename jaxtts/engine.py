@@ -354,7 +354,7 @@ class Synthesizer:
             yield self._model_ids(head + ids + tail)
 
     def _model_ids(self, ids: list[int]) -> list[int]:
-        """english_basic ids in the model's own vocabulary (NeMo's phoneme tokens), if it has one."""
+        """english_basic ids in the model's own vocabulary, if it has one."""
         if self.vocabulary is None:
             return ids
         out = self.vocabulary[ids].tolist()
@@ -542,16 +542,19 @@ def _partition(lengths: Sequence[int], batch_buckets: Sequence[int], token_bucke
 
 
 def _vocabulary(config: fp.FastPitchConfig) -> np.ndarray | None:
-    """english_basic id -> the model's id (-1: none) for a model with its own vocabulary; None for
-    english_basic models. Refuses a model that lacks a symbol the front-end always uses."""
+    """english_basic id -> the model's id (-1: none) for a model with its own vocabulary (NVIDIA's
+    english_basic_lowercase, a NeMo phoneme tokenizer's); None for english_basic models. Refuses a
+    model that lacks a symbol the front-end always uses."""
     if config.symbols is None:
         if config.n_symbols != len(SYMBOLS):
             raise ConfigError(f"this FastPitch has {config.n_symbols} input symbols and no vocabulary the text "
-                              f"front-end knows (NVIDIA's english_basic has {len(SYMBOLS)}; NeMo's English phoneme "
-                              "tokenizer is read from .nemo archives); give it ids with FastPitch.infer instead")
+                              f"front-end knows (NVIDIA's english_basic has {len(SYMBOLS)}; english_basic_lowercase "
+                              "is read from a checkpoint's train_setup, NeMo's English phoneme tokenizer from .nemo "
+                              "archives); give it ids with FastPitch.infer instead")
         return None
     index = {s: i for i, s in enumerate(config.symbols)}
-    names = [s[1:] if s[0] == "@" else s.lower() for s in SYMBOLS]
+    # Phones are '@AA1' in NVIDIA's tables and 'AA1' in NeMo's; the front-end writes lowercase letters.
+    names = [(s if s in index else s[1:]) if s[0] == "@" else s.lower() for s in SYMBOLS]
     table = np.array([index.get(name, -1) for name in names])
     used = [name for i, name in enumerate(names) if i and table[i] < 0 and name not in _BARE_VOWELS]
     if used:

@@ -22,7 +22,7 @@ from jaxtts.models import denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 from jaxtts.text import to_ids
-from jaxtts.text.symbols import SPACE_ID
+from jaxtts.text.symbols import SPACE_ID, SYMBOL_SETS, SYMBOLS
 
 BUCKETS = {"token_buckets": (64, 128, 256), "frame_buckets": (256, 512, 1024, 2048, 4096), "batch_buckets": (2,)}
 TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2 coffees! "
@@ -243,6 +243,20 @@ def test_a_model_whose_vocabulary_the_front_end_does_not_know_is_refused(models)
     odd = dataclasses.replace(acoustic.config, n_symbols=3, padding_idx=0, symbols=("<pad>", " ", "a"))
     with pytest.raises(ConfigError, match="vocabulary lacks"):
         engine.Synthesizer(fp.FastPitch(odd, acoustic.params), vocoder)
+
+
+def test_a_model_on_nvidias_lowercase_table_gets_the_same_symbols_at_its_own_ids(models):
+    """english_basic_lowercase puts '"' among the punctuation, so the space and every later id
+    moves; the engine writes each symbol at the model's own id, in ARPAbet and letters alike."""
+    acoustic, vocoder = models
+    table = SYMBOL_SETS["english_basic_lowercase"]
+    for arpabet in (True, False):
+        config = dataclasses.replace(acoustic.config, n_symbols=len(table), symbols=table, p_arpabet=float(arpabet))
+        synth = engine.Synthesizer(fp.FastPitch(config, acoustic.params), vocoder, **BUCKETS)
+        text = "Hello, World: 2 GPUs (ok)."
+        (ids,) = synth._sentence_ids(text)
+        assert [table[i] for i in ids] == [SYMBOLS[i] for i in to_ids(text, arpabet=arpabet)]
+        assert ids[to_ids(text, arpabet=arpabet).index(SPACE_ID)] == table.index(" ") == SPACE_ID + 1
 
 
 def test_text_is_encoded_as_the_checkpoint_was_trained(models, compilation_cache):

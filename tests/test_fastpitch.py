@@ -22,6 +22,7 @@ from converters.reference.fastpitch import FastPitch as Reference
 from converters.reference.fastpitch import pitch_transformation, seeded
 from jaxtts.errors import CheckpointError, ConfigError, InputError
 from jaxtts.models.fastpitch import PUBLISHED, TEXT_SETUP, FastPitch, FastPitchConfig, bucket_length
+from jaxtts.text.symbols import SYMBOL_SETS
 
 LAYOUTS = {
     "current": "fastpitch_small/FastPitch_checkpoint_10.pt",
@@ -364,6 +365,24 @@ def test_text_setup_comes_from_train_setup(tmp_path: Path, golden: Path):
     assert (published.p_arpabet, published.prepend_space_to_text, published.append_space_to_text) == (1.0, False, False)
     assert not set(TEXT_SETUP) & set(published.nvidia_config())  # NVIDIA's constructor takes none of them
 
+
+
+def test_symbol_table_comes_from_train_setup(tmp_path: Path, golden: Path):
+    """A model trained on NVIDIA's english_basic_lowercase keeps that table through conversion; one
+    on a table the front-end cannot write (Mandarin) loads for ids, with a warning that says so."""
+    raw = load_torch(golden / LAYOUTS["current"])["config"]
+    table = SYMBOL_SETS["english_basic_lowercase"]
+    lower = raw | {"n_symbols": len(table)}
+    sd = seeded(FastPitchConfig.from_dict(lower), seed=3).state_dict() | checkpoints.fastpitch_aligner(lower)
+    path = checkpoints.fastpitch_checkpoint(tmp_path / "lower.pt", lower, sd,
+                                            train_setup={"symbol_set": "english_basic_lowercase"})
+    for model in (jaxtts.load_fastpitch(path), jaxtts.load_fastpitch(convert(path, tmp_path / "converted"))):
+        assert model.config.symbols == table
+    assert jaxtts.load_fastpitch(golden / LAYOUTS["current"]).config.symbols is None  # english_basic
+    mandarin = checkpoints.fastpitch_checkpoint(tmp_path / "zh.pt", lower, sd,
+                                               train_setup={"symbol_set": "english_mandarin_basic"})
+    with pytest.warns(UserWarning, match="symbol_set 'english_mandarin_basic'.*give this model ids"):
+        assert jaxtts.load_fastpitch(mandarin).config.symbols is None
 
 
 def test_config_round_trips_and_names_what_is_missing(golden: Path):

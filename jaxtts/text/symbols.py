@@ -23,6 +23,13 @@ SYMBOLS: tuple[str, ...] = (
     *"abcdefghijklmnopqrstuvwxyz",
     *("@" + phone for phone in ARPABET),
 )
+# NVIDIA's other English table (DeepLearningExamples' `--symbol-set`, stored in a checkpoint's
+# train_setup): lowercase letters only, and '"' among the punctuation, so every id from the space on
+# differs from english_basic's. Its models get english_basic ids mapped by symbol name.
+SYMBOL_SETS: dict[str, tuple[str, ...]] = {
+    "english_basic": SYMBOLS,
+    "english_basic_lowercase": (PAD, "-", *"!'\"(),.:;? ", *"abcdefghijklmnopqrstuvwxyz", *("@" + p for p in ARPABET)),
+}
 SYMBOL_TO_ID: dict[str, int] = {symbol: i for i, symbol in enumerate(SYMBOLS)}
 PHONE_TO_ID: dict[str, int] = {phone: SYMBOL_TO_ID["@" + phone] for phone in ARPABET}
 SPACE_ID = SYMBOL_TO_ID[" "]
