@@ -337,6 +337,9 @@ def test_measurement_units(text, spoken):
     ("song no. 10", "song number ten"),
     ("filed as CASE NO.", "filed as CASE number."),
     ("Just say no.", "Just say no."),
+    ("There were no 2 people alike.", "There were no two people alike."),  # undotted lowercase: the word
+    ("room no 5 and the no 10 shirt", "room number five and the number ten shirt"),  # after a label or determiner
+    ("No 10 said so.", "number ten said so."),  # British style drops the dot
     ("Lt. Col. Smith and Gen. Lee", "lieutenant colonel Smith and general Lee"),
     ("Maj. Gen. Gordon", "major general Gordon"),
     ("Smith vs. Jones", "Smith versus Jones"),

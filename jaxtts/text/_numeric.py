@@ -16,6 +16,7 @@ from jaxtts.text._tables import (
     COUNT_NOUNS,
     CURRENCIES,
     CURRENCY_CODES,
+    DETERMINERS,
     DIRECTIONS,
     DOLLAR_PREFIXES,
     FUNCTION_WORDS,
@@ -256,7 +257,6 @@ def _per_unit(unit: str | None) -> str | None:
     return None if unit is None else PER_UNITS.get(unit) or PER_UNITS.get(unit.lower())
 
 
-_DETERMINERS = frozenset("the this that each every his her its their our my your".split())
 _NOT_NOUNS = FUNCTION_WORDS | frozenset("long wide high tall deep thick old ago away apart later each per".split())
 
 
@@ -452,7 +452,7 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
     if c.isalpha() or c in "°-" or c2.isalpha() or c2 == "°":
         prev = prev_token(text, start).lower()
         if (units := _units_after(text, end, singular or prev in ("a", "an"))) is not None:  # "a 3.5mm jack"
-            if not singular and prev in _DETERMINERS and _before_a_noun(text, units[1]):  # "the 100 m sprint"
+            if not singular and prev in DETERMINERS and _before_a_noun(text, units[1]):  # "the 100 m sprint"
                 units = _units_after(text, end, True)
             return f"{words} {units[0]}", units[1]
     if c == "/" and (per := _PER.match(text, end)) is not None and (unit := PER_UNITS.get(per.group("u"))):

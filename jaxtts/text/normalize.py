@@ -40,6 +40,7 @@ from jaxtts.text._tables import (
     DIRECTIONS,
     FUNCTION_WORDS,
     MONTHS,
+    NUMBER_LABELS,
     REGNAL_NAMES,
     ROMAN_CARDINAL_NOUNS,
     ROMAN_ORDINAL_NOUNS,
@@ -222,6 +223,9 @@ _INITIAL_BEFORE_NAME = re.compile(r"\s+[A-Z]")
 _CODE_AHEAD = re.compile(r"[A-Z]{1,3}-?\d")  # "No. A12", "Flight No. BA287": a code is numbered too
 _NOT_A_NAME = frozenset(SENTENCE_STARTERS) | frozenset(DIRECTIONS)  # capitalised, yet no name: "It", "W"
 _HOUSE_NUMBER = re.compile(r"\d{1,5}[A-Za-z]?")
+# Lowercase "no" without a dot is the word unless a label or a determiner comes before it ("room
+# no 5", "the no 10 shirt"); "No 10" and "No. 10" are numbers (British style drops the dot).
+_NUMBERED_AFTER = NUMBER_LABELS | ROMAN_CARDINAL_NOUNS | DETERMINERS
 
 
 def _abbreviation(text: str, m: Match) -> Result:
@@ -233,6 +237,8 @@ def _abbreviation(text: str, m: Match) -> Result:
     start, end = m.start(), m.end()
     nxt = next_word(text, end)
     if key in BEFORE_NUMBER:
+        if token == "no" and prev_word(text, start).lower() not in _NUMBERED_AFTER:
+            return _not_an_abbreviation(text, m)  # "no 2 people", "I saw no 5 cars"; but "room no 5"
         after = text[end : end + 4].lstrip(" (" if dotted else " ")[:1]  # "No. 5", "Eq. (5)"
         code = _CODE_AHEAD.match(text[end : end + 8].lstrip())
         if after.isdigit() or after == "#" or code or (key.startswith("vol") and ROMAN.fullmatch(nxt or "-")):
