@@ -468,6 +468,22 @@ def test_urls_and_email(text, spoken):
 
 
 @table(
+    ("Click <b>here</b> now.", "Click here now."),
+    ("<B>H</B>ello", "Hello"),  # inline tags join, block tags part words
+    ("<p>One</p><p>Two</p>", "One Two"),
+    ('<speak>Hi <break time="500ms"/> <emphasis level="strong">there</emphasis></speak>', "Hi there"),
+    ('<a href="https://x.com/a?b=1">link</a>', "link"),
+    ("Press <Enter> to go.", "Press Enter to go."),  # not a tag
+    ("if a<b and b>c", "if a b and b c"),  # attributes need a value
+    ("Tom &amp; Jerry &mdash; caf&eacute; &#8364;5 &#x41;", "Tom and Jerry - cafe five euros A"),
+    ("use the &lt;b&gt; tag", "use the b tag"),  # an escaped tag is text
+    ("AT&T and &bogus; and &amp", "A T and T and and bogus; and and amp"),  # only known references
+)
+def test_web_markup_and_character_references_are_not_read(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
     ("B2A23C", "B two A twenty three C"),
     ("COVID-19", "COVID-nineteen"),
     ("covid-19.5", "covid-nineteen point five"),
@@ -580,6 +596,8 @@ _ADVERSARIAL = {
     "e-mail like": "a.b@c." * (_MEGABYTE // 6),
     "hyphenated codes": "a-1-" * (_MEGABYTE // 4),
     "dates": "Jan 5, 2024 " * (_MEGABYTE // 12),
+    "tag-like": '<a b="c" d=e ' * (_MEGABYTE // 13),
+    "references": "&amp;&#x4;&bogus" * (_MEGABYTE // 17),
 }
 
 

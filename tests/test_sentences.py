@@ -27,6 +27,7 @@ from jaxtts.text import split_sentences
         ("Go to x.com. Then stop.", ["Go to x.com.", "Then stop."]),
         ("Title without a stop\n\nNext paragraph", ["Title without a stop", "Next paragraph"]),
         ("one line\nwrapped here.", ["one line\nwrapped here."]),
+        ("She said hi.<br>Next <b>line</b>.", ["She said hi.", "Next line."]),
         ("  ", []),
     ],
 )  # fmt: skip

@@ -8,9 +8,13 @@ become "1/2" with spaces around, so "2½" reads as a mixed number.
 """
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
 
 from anyascii import anyascii
+
+from jaxtts.text._tables import MARKUP_BLOCK, MARKUP_INLINE
 
 KEPT = "°§×÷±$£€¥₹₩₽¢"  # spoken by the rules, so they survive folding (none is a letter)
 
@@ -74,3 +78,27 @@ _TABLE = _FoldTable()
 def fold(text: str) -> str:
     """ASCII (plus the KEPT symbols) for any Unicode text; never raises."""
     return text.translate(_TABLE)
+
+
+# Attributes need a value, so "if a<b and b>c" is no tag; tag names are known HTML and SSML ones.
+_MARKUP = re.compile(
+    r"</?(" + "|".join(sorted(MARKUP_BLOCK | MARKUP_INLINE, key=len, reverse=True)) + r")"
+    r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=]+))*\s*/?>""",
+    re.IGNORECASE,
+)
+_CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")  # with the ';' only
+
+
+def strip_markup(text: str) -> str:
+    """Text without its HTML/SSML tags ("<b>here</b>"); block tags ("<br>", "<p>") leave a space."""
+    if "<" not in text:
+        return text
+    return _MARKUP.sub(lambda m: " " if m.group(1).lower() in MARKUP_BLOCK else "", text)
+
+
+def decode_references(text: str) -> str:
+    """HTML character references decoded ("Tom &amp; Jerry"); only after `strip_markup`, since
+    "&lt;b&gt;" is a written "<b>", not a tag."""
+    if "&" not in text:
+        return text
+    return _CHAR_REF.sub(lambda m: html.unescape(m.group()), text)

@@ -1,9 +1,9 @@
 """English text normalization: arbitrary text -> words and prosodic punctuation a TTS model reads.
 
-`normalize(text)` folds Unicode to ASCII, then makes one left-to-right pass with a compiled
-"master" regex whose alternatives only match *interesting* tokens: digits, symbols, runs of
-capitals, abbreviations, web addresses. Plain words never leave the regex engine, so ordinary prose
-costs one C-level scan. Each match goes to a handler that may read the neighbouring text (the word
+`normalize(text)` drops HTML/SSML tags, decodes character references, folds Unicode to ASCII,
+then makes one left-to-right pass with a compiled "master" regex whose alternatives only match
+*interesting* tokens: digits, symbols, runs of capitals, abbreviations, web addresses. Plain words
+never leave the regex engine, so ordinary prose costs one C-level scan. Each match goes to a handler that may read the neighbouring text (the word
 before, the words after) and may consume more than the match (the unit after a number, "p.m."
 after a time); the scan resumes where the handler stopped. Every alternative is anchored to a
 token start or consumes what it scans, so the pass is linear in the length of the text.
@@ -58,7 +58,7 @@ from jaxtts.text._tables import (
     WEEKDAYS,
     WITH_DOT,
 )
-from jaxtts.text._unicode import KEPT, fold
+from jaxtts.text._unicode import KEPT, decode_references, fold, strip_markup
 from jaxtts.text._words import ROMAN, caps_token, roman_value, spell, vowelless
 
 __all__ = ["normalize"]
@@ -479,6 +479,7 @@ def _unicode_roman(m: Match) -> str:
 def normalize(text: str) -> str:
     """Spoken form of English `text`: numbers, dates, times, money, units, abbreviations, acronyms,
     symbols and web addresses in words, Unicode folded to ASCII. '' when nothing is speakable."""
+    text = decode_references(strip_markup(text))  # web text
     if not text.isascii():
         text = fold(_UNICODE_ROMAN.sub(_unicode_roman, text))
     search = (_MASTER_FULL if _web_or_code(text) else _MASTER_PLAIN).search

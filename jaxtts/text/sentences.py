@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from jaxtts.errors import InputError
+from jaxtts.text._unicode import strip_markup
 
 MAX_CHARS = 300  # LJSpeech transcripts, the published model's training text, are at most ~190 characters
 
@@ -65,11 +66,13 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[str]:
 
     Keeps together abbreviations ("Dr. Smith", "e.g. this"), initials ("J. R. R. Tolkien"),
     decimals ("3.14"), ellipses followed by lowercase, and closing quotes ('"Stop." She left.' ->
-    '"Stop."', 'She left.'). A blank line always ends a sentence. The bound is in characters of
-    raw text; normalization lengthens numbers, so size buckets on ids, not on this bound.
+    '"Stop."', 'She left.'). A blank line always ends a sentence; HTML/SSML tags are dropped first.
+    The bound is in characters of raw text; normalization lengthens numbers, so size buckets on
+    ids, not on this bound.
     """
     if max_chars < 1:
         raise InputError(f"max_chars must be at least 1, got {max_chars}")
+    text = strip_markup(text)  # "said.<br>Next" ends a sentence
     sentences: list[str] = []
     start = 0
     prev: re.Match[str] | None = None
