@@ -113,6 +113,8 @@ def test_ranges_and_dashes(text, spoken):
     ("-0.25", "minus zero point two five"),
     ("0.1 billion", "zero point one billion"),
     ("Version 2.0.1", "Version two point zero point one"),
+    ("6.02e23 atoms", "six point zero two times ten to the power of twenty three atoms"),
+    ("1E-5", "one times ten to the power of minus five"),
 )
 def test_decimals(text, spoken):
     assert normalize(text) == spoken
@@ -137,6 +139,8 @@ def test_decimals(text, spoken):
     ("rated 4/5 stars", "rated four out of five stars"),
     ("Meeting on Tuesday 1/4", "Meeting on Tuesday the fourth of January"),
     ("about 2/3rds", "about two thirds"),
+    ("since 05/2024, not 12/2023", "since May twenty twenty four, not December twenty twenty three"),  # month/year
+    ("1/2000 of a second, at 1/2000", "one two thousandth of a second, at one two thousandth"),  # shutter speeds
 )
 def test_fractions(text, spoken):
     assert normalize(text) == spoken
@@ -442,6 +446,9 @@ def test_roman_numerals(text, spoken):
     ("~$5", "approximately five dollars"),
     ("upgrade/update", "upgrade slash update"),
     ("and/or", "and or"),
+    ("A/B testing over TCP/IP", "A B testing over T C P I P"),  # capitals on both sides: no slash said
+    ("tea w/ milk, w/o sugar, c/o Ann, N/A b/c", "tea with milk, without sugar, care of Ann, not applicable because"),
+    ("1/f noise", "one over F noise"),  # a number over a letter that is no unit
     ("§ 5", "section five"),
     ("$ and % alone", "dollar and percent alone"),
     ("f++", "f plus plus"),

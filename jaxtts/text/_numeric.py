@@ -66,6 +66,8 @@ _RATIO = re.compile(r":(\d{1,4})(?![\d:]|[.,]\d)")  # "2:1", "16:9": a time has 
 _LOCAL_PHONE = re.compile(r"\d{3}-\d{4}(?![\w-]|[.,]\d)")
 _PHONE_CUES = frozenset("call calling phone tel telephone dial fax cell mobile text ring".split())
 _RESOLUTIONS = frozenset("144 240 360 480 576 720 1080 1440 2160 4320".split())  # "1080p", "1080i"
+_OVER_LETTER = re.compile(r"/([A-Za-z])(?![\w/-])")  # "1/f noise": one over F
+_EXPONENT = re.compile(r"[eE](?P<esign>[-+])?(?P<exp>\d{1,3})(?![\w.])")  # "6.02e23", "1e-5"
 _TO_NOW = re.compile(r"\s?-\s?(?=(?i:present|now|today|date)(?![A-Za-z]))")
 _POWER_SUFFIX = {"2": " squared", "3": " cubed"}
 _INCH_CONTEXT = re.compile(r"\s*(?:$|[,;:!?)\]]|\.(?!\w)|x\b|by\b|long|wide|tall|high|deep|thick|in diameter)")
@@ -324,6 +326,9 @@ def _fraction_or_date(text: str, start: int, num: str, fm: Match) -> str:
         return nums.plural_words(fraction) if suffix.lower() == "s" and num == "1" else fraction
     a, b = (int(num), int(den)) if len(num) <= 2 and len(den) <= 2 else (0, 0)
     nxt = next_word(text, fm.end()).lower()
+    month = int(num) if len(num) <= 2 else 0
+    if len(den) == 4 and "1900" <= den <= "2099" and (2 <= month <= 12 or num == "01") and nxt != "of":
+        return f"{MONTH_NAMES[month]} {nums.year(den)}"  # "5/2024", "01/2024"; "1/2000" is a shutter speed
     prev = prev_token(text, start).lower().rstrip(",")
     if (prev in SCORE_WORDS or nxt in SCORE_WORDS) and int(num) <= int(den):  # "rated 4/5", "7/10 points"
         return f"{nums.cardinal(num)} out of {nums.cardinal(den)}"
@@ -522,9 +527,15 @@ def number(text: str, m: Match) -> Result:
         if (ident := _ID_PAIR.match(text, start)) is not None:
             words = " - ".join(_identifier_digits(group) for group in ident.group().split("-"))
             return pad(text, start, ident.end(), words), ident.end()
+        if c == "/" and (over := _OVER_LETTER.match(text, end)) is not None and over.group(1) not in PER_UNITS:
+            return pad(text, start, over.end(), f"{nums.cardinal(digits)} over {over.group(1).upper()}"), over.end()
         if (chain := _CHAIN.match(text, start)) is not None and _is_serial(chain.group()):
             return pad(text, start, chain.end(), serial(chain.group())), chain.end()
     prefix = {"-": "minus ", "+": "plus "}.get(sign or "", "")
+    if c in "eE" and (e := _EXPONENT.match(text, end)) is not None and len(digits) <= nums.MAX_CARDINAL_DIGITS:
+        mantissa = nums.decimal(digits, frac) if frac is not None else nums.cardinal(digits)
+        power = ("minus " if e.group("esign") == "-" else "") + nums.cardinal(e.group("exp"))
+        return pad(text, start, e.end(), f"{prefix}{mantissa} times ten to the power of {power}"), e.end()
     if frac is not None:
         if len(digits) <= nums.MAX_CARDINAL_DIGITS:
             words = prefix + nums.decimal(digits, frac)

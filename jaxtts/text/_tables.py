@@ -108,6 +108,8 @@ PER_UNITS = {
     **_pairs("d=day; day=day; week=week; mo=month; month=month; year=year; ea=each"),
 }
 SLASH_IDIOMS = {"24/7": "twenty four seven", "9/11": "nine eleven", "50/50": "fifty fifty"}
+# Shorthand written with a slash, said as what it stands for.
+SLASH_WORDS = _pairs("w/o=without; w/=with; c/o=care of; n/a=not applicable; b/c=because; a/k/a=also known as")
 POWERS = {"2": "square", "s": "square", "3": "cubic", "c": "cubic"}  # "m2" (or m²), "sq ft", "cu ft"
 LENGTH_UNITS = frozenset("mm cm m km in ft yd mi um nm".split())  # the ones that can be squared or cubed
 

@@ -1,12 +1,13 @@
 """English text normalization: arbitrary text -> words and prosodic punctuation a TTS model reads.
 
-`normalize(text)` drops HTML/SSML tags, decodes character references, folds Unicode to ASCII,
-then makes one left-to-right pass with a compiled "master" regex whose alternatives only match
+`normalize(text)` drops HTML/SSML tags, decodes character references, folds Unicode to ASCII, then
+makes one left-to-right pass with a compiled "master" regex whose alternatives only match
 *interesting* tokens: digits, symbols, runs of capitals, abbreviations, web addresses. Plain words
-never leave the regex engine, so ordinary prose costs one C-level scan. Each match goes to a handler that may read the neighbouring text (the word
-before, the words after) and may consume more than the match (the unit after a number, "p.m."
-after a time); the scan resumes where the handler stopped. Every alternative is anchored to a
-token start or consumes what it scans, so the pass is linear in the length of the text.
+never leave the regex engine, so ordinary prose costs one C-level scan. Each match goes to a handler
+that may read the neighbouring text (the word before, the words after) and may consume more than the
+match (the unit after a number, "p.m." after a time); the scan resumes where the handler stopped.
+Every alternative is anchored to a token start or consumes what it scans, so the pass is linear in
+the length of the text.
 
 Output conventions, which the G2P layer relies on:
 - words separated by single spaces; of punctuation only `, . ! ? : ; - ' ( )` is kept;
@@ -47,6 +48,7 @@ from jaxtts.text._tables import (
     ROYAL_TITLES,
     SENTENCE_STARTERS,
     SILENT_SYMBOLS,
+    SLASH_WORDS,
     STATES,
     STREET_TYPES,
     SYMBOL_NAMES,
@@ -100,6 +102,7 @@ _END = r"(?![\w]|[.,]\d)"  # a number really ends here
 _STREET_ABBREVIATIONS = [k for k, v in STREET_TYPES.items() if k != v]
 _ABBREVIATIONS = sorted({*ALWAYS, *BEFORE_NUMBER, *TITLE_OR_PLACE, *TITLE_ONLY, *_STREET_ABBREVIATIONS})
 _DOTTED_ABBREVIATIONS = sorted(set(WITH_DOT) - set(_ABBREVIATIONS))
+_SLASHED = "|".join(re.escape(k) for k in sorted(SLASH_WORDS, key=len, reverse=True))  # "w/o" before "w/"
 
 _MONEY = (
     rf"(?P<money>(?<![\w{CURRENCY_SYMBOLS}])(?:(?P<cc>US|AU|NZ|HK|A|C|S)?(?P<cur>[{CURRENCY_SYMBOLS}])\s?"
@@ -119,6 +122,7 @@ _WDAY = rf"(?:{_trie(list(WEEKDAYS) + [d.lower() for d in WEEKDAYS.values()])})\
 _DATES.append(rf"(?P<wrange>(?<![\w.-]){_WDAY}\s?-\s?{_WDAY}(?![\w-]))")  # "Mon-Fri"
 _CODE = r"(?P<code>(?<![\w'./-])[A-Za-z]+(?:[-/][A-Za-z]+)*[-/]?(?=\d)(?:[\w/-]|[.,](?=\d))*)"
 _WORDS = [
+    rf"(?P<slashed>(?<![\w/])(?i:{_SLASHED})(?![\w/]))",
     rf"(?P<abbr>(?<![\w.-])(?:{_trie(_ABBREVIATIONS)}(?![\w'])\.?|{_trie(_DOTTED_ABBREVIATIONS)}\.(?!\w)))",
     r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z][.A-Z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)"  # U.S.A., e.s.t
     r"|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"  # FBI, CEOs, AT&T
@@ -426,10 +430,18 @@ def _symbols(text: str, m: Match) -> Result:
         words[-1] = _SYMBOL_BEFORE_NUMBER[last]  # "~50", "a < b"
     elif run == "/" and prev_token(text, start).lower().endswith("and") and text[end : end + 2] == "or":
         words[-1] = ""  # "and/or" is said "and or"
+    elif run == "/" and prev_token(text, start).isupper() and text[end : end + 1].isupper():
+        words[-1] = ""  # "A/B testing", "TCP/IP", "I/O"
     return f" {' '.join(words)} ", end
 
 
+def _slashed(text: str, m: Match) -> Result:
+    """'w/o' without, 'c/o' care of, 'N/A' not applicable."""
+    return pad(text, m.start(), m.end(), SLASH_WORDS[m.group().lower()]), m.end()
+
+
 _HANDLERS = {
+    "slashed": _slashed,
     "money": numeric.money,
     "url": _web,
     "email": _web,
