@@ -481,6 +481,7 @@ def test_urls_and_email(text, spoken):
     ('<speak>Hi <break time="500ms"/> <emphasis level="strong">there</emphasis></speak>', "Hi there"),
     ('<a href="https://x.com/a?b=1">link</a>', "link"),
     ("Press <Enter> to go.", "Press Enter to go."),  # not a tag
+    ("Press <A> to jump, <B> to run.", "Press A to jump, B to run."),  # a one-letter tag nobody closes
     ("if a<b and b>c", "if a b and b c"),  # attributes need a value
     ("Tom &amp; Jerry &mdash; caf&eacute; &#8364;5 &#x41;", "Tom and Jerry - cafe five euros A"),
     ("use the &lt;b&gt; tag", "use the b tag"),  # an escaped tag is text

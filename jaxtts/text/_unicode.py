@@ -80,20 +80,33 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
-# Attributes need a value, so "if a<b and b>c" is no tag; tag names are known HTML and SSML ones.
+# Tag names are known HTML and SSML ones; attributes need a value, so "if a<b and b>c" is no tag.
 _MARKUP = re.compile(
-    r"</?(" + "|".join(sorted(MARKUP_BLOCK | MARKUP_INLINE, key=len, reverse=True)) + r")"
-    r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=]+))*\s*/?>""",
+    r"<(/?)(" + "|".join(sorted(MARKUP_BLOCK | MARKUP_INLINE, key=len, reverse=True)) + r")"
+    r"""((?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=]+))*)\s*/?>""",
     re.IGNORECASE,
 )
+_LETTER_TAG = re.compile(r"<(/?)([A-Za-z])(?=[\s/>])")
 _CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")  # with the ';' only
 
 
 def strip_markup(text: str) -> str:
-    """Text without its HTML/SSML tags ("<b>here</b>"); block tags ("<br>", "<p>") leave a space."""
+    """Text without its HTML/SSML tags ("<b>here</b>"); block tags ("<br>", "<p>") leave a space.
+
+    A one-letter tag without attributes is markup only when the text also closes it (or opens
+    it): "Press <A> to jump" names a button.
+    """
     if "<" not in text:
         return text
-    return _MARKUP.sub(lambda m: " " if m.group(1).lower() in MARKUP_BLOCK else "", text)
+    seen = {(slash, name.lower()) for slash, name in _LETTER_TAG.findall(text)}
+
+    def replace(m: re.Match[str]) -> str:
+        slash, name, attributes = m.group(1), m.group(2).lower(), m.group(3)
+        if len(name) == 1 and not attributes and ("" if slash else "/", name) not in seen:
+            return m.group()
+        return " " if name in MARKUP_BLOCK else ""
+
+    return _MARKUP.sub(replace, text)
 
 
 def decode_references(text: str) -> str:
