@@ -28,6 +28,7 @@ from jaxtts.text import split_sentences
         ("Title without a stop\n\nNext paragraph", ["Title without a stop", "Next paragraph"]),
         ("one line\nwrapped here.", ["one line\nwrapped here."]),
         ("She said hi.<br>Next <b>line</b>.", ["She said hi.", "Next line."]),
+        ("<ul><li>Milk</li><li>Eggs</li></ul>Then <break/> go", ["Milk", "Eggs", "Then", "go"]),  # block tags end one
         ("  ", []),
     ],
 )  # fmt: skip

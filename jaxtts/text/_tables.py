@@ -213,8 +213,8 @@ SHORT_CAPS_WORDS = frozenset("NO GO SO OH OK HI MY WE ME BE DO UP".split())
 # Acronyms whose letters spell an ordinary word but which are always spelled out.
 SPELLED_ACRONYMS = frozenset("WHO IT US UK EU UN ID OR PC TV CD DVD PM AM IS ER AI".split())
 URL_WORDS = _pairs("jpg=J peg; jpeg=J peg")  # file extensions said as words, not spelled
-# HTML and SSML tags, written but never read ("<b>here</b>"): block tags part words, inline ones
-# do not ("<b>H</b>ello"). Other angle-bracket words stay text ("Press <Enter>").
+# HTML and SSML tags, written but never read ("<b>here</b>"): block tags end a sentence, inline
+# ones do not even part words ("<b>H</b>ello"). Other angle-bracket words stay text ("Press <Enter>").
 MARKUP_BLOCK = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr "
     "img li main nav ol p pre section table tbody td tfoot th thead tr ul speak break paragraph sentence s".split()

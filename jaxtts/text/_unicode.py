@@ -91,7 +91,8 @@ _CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-
 
 
 def strip_markup(text: str) -> str:
-    """Text without its HTML/SSML tags ("<b>here</b>"); block tags ("<br>", "<p>") leave a space.
+    """Text without its HTML/SSML tags ("<b>here</b>"); a block tag ("<p>", "<li>", "<br>", SSML's
+    "<break/>") leaves a blank line, which ends a sentence, so a reader pauses there.
 
     A one-letter tag without attributes is markup only when the text also closes it (or opens
     it): "Press <A> to jump" names a button.
@@ -104,7 +105,7 @@ def strip_markup(text: str) -> str:
         slash, name, attributes = m.group(1), m.group(2).lower(), m.group(3)
         if len(name) == 1 and not attributes and ("" if slash else "/", name) not in seen:
             return m.group()
-        return " " if name in MARKUP_BLOCK else ""
+        return "\n\n" if name in MARKUP_BLOCK else ""
 
     return _MARKUP.sub(replace, text)
 
