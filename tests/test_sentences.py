@@ -29,6 +29,7 @@ from jaxtts.text import split_sentences
         ("one line\nwrapped here.", ["one line\nwrapped here."]),
         ("She said hi.<br>Next <b>line</b>.", ["She said hi.", "Next line."]),
         ("<ul><li>Milk</li><li>Eggs</li></ul>Then <break/> go", ["Milk", "Eggs", "Then", "go"]),  # block tags end one
+        ("Buy:\n• Milk\n• Eggs and\nbread", ["Buy:", "• Milk", "• Eggs and\nbread"]),  # a bulleted line is an item
         ("  ", []),
     ],
 )  # fmt: skip

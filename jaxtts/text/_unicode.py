@@ -32,12 +32,18 @@ _SPECIAL = {
     "≤": " less than or equal to ",
     "≥": " greater than or equal to ",
     "∞": " infinity ",
+    **dict.fromkeys("→⇒", " to "),  # "Paris → London"
+    "‰": " per mille",
+    "℃": "°C",
+    "℉": "°F",
+    "№": "No. ",
+    **dict.fromkeys("ΩΩ", "ohm"),  # the ohm sign and capital omega, which English text uses for it: "10 kΩ"
     **dict.fromkeys("⁄∕", "/"),
     "·": " ",
     "•": " ",
     "™": "",
     "®": "",
-    "©": "",
+    "©": " copyright ",
     "¶": "",
     **{c: c for c in KEPT},
 }

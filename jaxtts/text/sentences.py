@@ -27,9 +27,12 @@ _TITLES = frozenset(
 _BEFORE_NUMBER = frozenset("no nos vol fig figs p pp ch sec art eq".split())  # "No. 7", but "I said no."
 
 
+_BULLETS = "•◦▪▫‣∙●○■□–—-*"  # a line starting with one is a list item
+
+
 def _ends_sentence(token: str, next_token: str, gap: str) -> bool:
     """Whether a sentence ends after `token`, given the token that follows and the space between."""
-    if gap.count("\n") >= 2:
+    if gap.count("\n") >= 2 or ("\n" in gap and next_token[0] in _BULLETS):
         return True
     core = token.rstrip(_CLOSERS)
     if not core or core[-1] not in _TERMINATORS:
@@ -66,7 +69,8 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[str]:
 
     Keeps together abbreviations ("Dr. Smith", "e.g. this"), initials ("J. R. R. Tolkien"),
     decimals ("3.14"), ellipses followed by lowercase, and closing quotes ('"Stop." She left.' ->
-    '"Stop."', 'She left.'). A blank line always ends a sentence; HTML/SSML tags are dropped first.
+    '"Stop."', 'She left.'). A blank line and a new line starting with a bullet always end a
+    sentence; HTML/SSML tags are dropped first.
     The bound is in characters of raw text; normalization lengthens numbers, so size buckets on
     ids, not on this bound.
     """
