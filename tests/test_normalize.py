@@ -101,6 +101,7 @@ def test_cardinals(text, spoken):
     ("1990-present", "nineteen ninety to present"),
     ("the 2019/20 season", "the twenty nineteen to twenty season"),
     ("1999/2000", "nineteen ninety nine to two thousand"),
+    ("51%-49% and 20°-25°", "fifty one percent to forty nine percent and twenty degrees to twenty five degrees"),
 )
 def test_ranges_and_dashes(text, spoken):
     assert normalize(text) == spoken
@@ -424,6 +425,7 @@ def test_acronyms(text, spoken):
     ("an IV drip", "an I V drip"),
     ("Queen Victoria I", "Queen Victoria the first"),
     ("Queen Anne I think", "Queen Anne I think"),
+    ("Copyright MMXXIV, LXXXV", "Copyright twenty twenty four, eighty five"),  # five letters or more: no acronym
 )
 def test_roman_numerals(text, spoken):
     assert normalize(text) == spoken

@@ -532,6 +532,8 @@ def number(text: str, m: Match) -> Result:
         if (chain := _CHAIN.match(text, start)) is not None and _is_serial(chain.group()):
             return pad(text, start, chain.end(), serial(chain.group())), chain.end()
     prefix = {"-": "minus ", "+": "plus "}.get(sign or "", "")
+    if sign == "-" and text[start - 1 : start] in ("%", "°"):  # "51%-49%", "20°-25°": a range
+        prefix = " to "
     if c in "eE" and (e := _EXPONENT.match(text, end)) is not None and len(digits) <= nums.MAX_CARDINAL_DIGITS:
         mantissa = nums.decimal(digits, frac) if frac is not None else nums.cardinal(digits)
         power = ("minus " if e.group("esign") == "-" else "") + nums.cardinal(e.group("exp"))

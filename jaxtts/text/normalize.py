@@ -369,7 +369,8 @@ def _roman(text: str, start: int, end: int, token: str) -> str | None:
     ('Chapter XV' -> fifteen), after a name a regnal ordinal ('Henry VIII' -> the eighth), before
     'century' or 'dynasty' an ordinal ('XXI century' -> twenty first). A lone 'I' or 'V' needs a
     known regnal name ('David I'), so the pronoun 'I' stays. Without such context only numerals
-    no acronym looks like ('II', 'XIV'; not 'IV', 'XL', 'XXX') are read, as cardinals."""
+    no acronym looks like are read: 'II', 'XIV' in running text (not 'IV', 'XL', 'XXX'), and any
+    of five letters or more ('LXXXV' eighty five; 'MMXXIV' a year)."""
     suffix = ""
     if token.endswith("'s"):
         token, suffix = token[:-2], "'s"
@@ -381,6 +382,8 @@ def _roman(text: str, start: int, end: int, token: str) -> str | None:
     bare = None  # in running text (a word next to it) only; a token standing alone is left spelled
     if set(token) <= set("IVX") and (len(token) >= 3 or token == "II") and token != "XXX":
         bare = nums.cardinal(value) + suffix if _WORD_NEAR.search(text, max(0, start - 3), end + 3) else None
+    elif len(token) >= 5:  # no acronym is a numeral that long: "MMXXIV" is a year, "LXXXV" a number
+        bare = (nums.year(value) if 1000 <= int(value) < 2100 else nums.cardinal(value)) + suffix
     prev = prev_word(text, start)
     if not prev:
         return bare
