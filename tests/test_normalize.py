@@ -563,7 +563,7 @@ def test_sharp_sign_after_a_note_letter(text, spoken):
     ("ⅩⅣ", "fourteen"),
     ("25℃, № 5, 50‰", "twenty five degrees Celsius, number five, fifty per mille"),  # symbols, not letters
     ("© 2024 Acme™, Paris → London", "copyright twenty twenty four Acme, Paris to London"),
-    ("a 4.7 MΩ resistor, 100 Ω", "a four point seven megohm resistor, one hundred ohms"),
+    ("a 4.7 MΩ resistor, 100 Ω", "a four point seven mega ohm resistor, one hundred ohms"),
 )
 def test_unicode(text, spoken):
     assert normalize(text) == spoken

@@ -94,7 +94,7 @@ UNITS = {
         "mhz=megahertz|megahertz; ghz=gigahertz|gigahertz; w=watt|watts; kw=kilowatt|kilowatts; "
         "mw=megawatt|megawatts; gw=gigawatt|gigawatts; kwh=kilowatt hour|kilowatt hours; "
         "mah=milliamp hour|milliamp hours; v=volt|volts; kv=kilovolt|kilovolts; mv=millivolt|millivolts; "
-        "ma=milliamp|milliamps; ohm=ohm|ohms; kohm=kilohm|kilohms; mohm=megohm|megohms; j=joule|joules; kj=kilojoule|kilojoules; cal=calorie|calories; "
+        "ma=milliamp|milliamps; ohm=ohm|ohms; kohm=kilo ohm|kilo ohms; mohm=mega ohm|mega ohms; j=joule|joules; kj=kilojoule|kilojoules; cal=calorie|calories; "
         "kcal=kilocalorie|kilocalories; hp=horsepower|horsepower; psi=pound per square inch|pounds per "
         "square inch; kpa=kilopascal|kilopascals; atm=atmosphere|atmospheres; db=decibel|decibels; "
         "ppm=part per million|parts per million; px=pixel|pixels; ha=hectare|hectares; "

@@ -37,7 +37,7 @@ _SPECIAL = {
     "℃": "°C",
     "℉": "°F",
     "№": "No. ",
-    **dict.fromkeys("ΩΩ", "ohm"),  # the ohm sign and capital omega, which English text uses for it: "10 kΩ"
+    **dict.fromkeys("ΩΩ", "ohm"),  # the ohm sign, and capital omega, which English text uses for it: "10 kΩ"
     **dict.fromkeys("⁄∕", "/"),
     "·": " ",
     "•": " ",
