@@ -5,6 +5,9 @@ per character is a C-level dict lookup. Symbols with a spoken meaning (°, curre
 for the rules; emoji and other pictographs, controls and combining marks are dropped; letters lose
 their accents (NFKD), other scripts are transliterated with `anyascii`, and vulgar fractions
 become "1/2" with spaces around, so "2½" reads as a mixed number.
+
+Text from the web is written with markup and character references, which say how to show the
+text, not what it says: `strip_markup` and `decode_references` undo them before folding.
 """
 from __future__ import annotations
 
