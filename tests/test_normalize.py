@@ -235,6 +235,7 @@ def test_percent(text, spoken):
     ("14:10:30", "fourteen hours ten minutes and thirty seconds"),
     ("from 9:00-17:00", "from nine o'clock to seventeen o'clock"),
     ("GMT +4:30", "G M T plus four thirty"),
+    ("at 10:00:00 p.m. EST, or 10:30:05 pm", "at ten P M E S T, or ten thirty and five seconds P M"),  # a clock
 )
 def test_times(text, spoken):
     assert normalize(text) == spoken

@@ -568,12 +568,19 @@ def code(text: str, m: Match) -> Result:
 
 def time_of_day(text: str, m: Match) -> Result:
     """'7:30 pm' -> 'seven thirty P M', '19:05' -> 'nineteen o five', '1:01:01' -> hours, minutes,
-    seconds; a following time zone is spelled and a following dash is 'to'."""
+    seconds (a duration, unless a.m./p.m. makes it a clock: '10:00:05 pm' -> 'ten and five seconds
+    P M'); a following time zone is spelled and a following dash is 'to'."""
     hours = m.group("hh") or m.group("hh2")
     minutes = m.group("mm") or m.group("mm2")
     seconds = m.group("ss")
     end = m.end()
     h = nums.cardinal(hours)
+    ampm = _AMPM.match(text, end)
+    clock_seconds = ""
+    if seconds is not None and ampm is not None:
+        if seconds != "00":
+            clock_seconds = f" and {nums.cardinal(seconds)} second{'' if int(seconds) == 1 else 's'}"
+        seconds = None
     if seconds is not None:
         parts = [(h, hours, "hour"), (nums.cardinal(minutes), minutes, "minute")]
         words = " ".join(f"{w} {unit}{'' if int(v) == 1 else 's'}" for w, v, unit in parts)
@@ -584,9 +591,10 @@ def time_of_day(text: str, m: Match) -> Result:
         words = f"{h} o {nums.DIGIT_WORDS[minutes[1]]}"
     else:
         words = f"{h} {nums.cardinal(minutes)}"
+    words += clock_seconds
     if m.group("tsign"):
         words = ("minus " if m.group("tsign") == "-" else "plus ") + words
-    if (ampm := _AMPM.match(text, end)) is not None:
+    if ampm is not None:
         words += f" {ampm.group('ap').upper()} M"
         end = ampm.end()
         if ampm.group("dot") and sentence_ends_after(text, end):
