@@ -157,6 +157,8 @@ def test_fractions(text, spoken):
     ("1,000th", "one thousandth"),
     ("the 20th century", "the twentieth century"),
     ("3th", "three th"),
+    ("the 22d, the 3d of June, 2d Lt. Smith", "the twenty second, the third of June, second lieutenant Smith"),  # old style
+    ("3d printing of a 2d array", "three D printing of a two D array"),  # dimensions
 )
 def test_ordinals(text, spoken):
     assert normalize(text) == spoken
