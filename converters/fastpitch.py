@@ -141,7 +141,7 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
         setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
         text = {k: setup[k] for k in TEXT_SETUP if setup.get(k) is not None}
         symbol_set = setup.get("symbol_set", "english_basic")
-        if symbol_set in SYMBOL_SETS and symbol_set != "english_basic":
+        if symbol_set != "english_basic" and symbol_set in SYMBOL_SETS:
             text["symbols"] = SYMBOL_SETS[symbol_set]
         elif symbol_set not in SYMBOL_SETS:
             warnings.warn(f"{path} was trained on symbol_set {symbol_set!r}; jaxtts's text front-end writes "

@@ -401,7 +401,7 @@ def _integer_suffix(text: str, start: int, end: int, digits: str) -> Result | No
             return nums.ordinal(digits), om.end()
         letters = spell(om.group(1)) if om.group(1).isupper() else om.group(1)
         return f"{nums.cardinal(digits)} {letters}", om.end()  # "1th" is not an ordinal
-    if c == "d" and digits[-1] in "23" and digits[-2:-1] != "1" and not (text[end + 1 : end + 2].isalnum()):
+    if c == "d" and digits[-1] in "23" and digits[-2:-1] != "1" and not text[end + 1 : end + 2].isalnum():
         # Old style "22d", "33d" (twenty-second, thirty-third: the Warren Commission report, the
         # published model's training text); a lone "2d"/"3d" is a dimension ("3d printing") unless
         # "of" or a name follows ("the 3d of June", "2d Lt.").
