@@ -29,7 +29,7 @@ from dle import import_from
 from converters.hifigan import from_state_dict
 from converters.reference import device_like_jax, synchronize
 from converters.reference import hifigan as reference
-from jaxtts.models.hifigan import PUBLISHED, generate
+from jaxtts.models.hifigan import PUBLISHED, generate, prepare
 
 
 def gflop_per_frame(cfg) -> float:
@@ -83,7 +83,7 @@ def main() -> None:
     audio_s = args.batch * frames * cfg.hop_length / cfg.sampling_rate
     device = device_like_jax()
     model = reference.seeded(cfg, seed=0)
-    params = jax.device_put(from_state_dict(model.state_dict(), cfg))
+    params = jax.device_put(prepare(from_state_dict(model.state_dict(), cfg), cfg))  # as `HiFiGAN` runs it
     nvidia = nvidia_generator(args.nvidia, cfg, model.state_dict()).to(device) if args.nvidia else None
     model.to(device)
     mel = np.random.default_rng(0).normal(-5.0, 2.0, (args.batch, cfg.num_mels, frames)).astype(np.float32)

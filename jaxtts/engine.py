@@ -218,7 +218,7 @@ class Synthesizer:
         self.frame_buckets = tuple(sorted({int(s) for s in frame_buckets}))
         self.batch_buckets = tuple(sorted({-(-int(s) // len(devices)) * len(devices) for s in batch_buckets}))
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
-        self._hg_params = jax.device_put(hifigan.params, self._replicated)
+        self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
         self._programs: dict[tuple, Any] = {}
         self._bias_spectrum: jax.Array | None = None
         self.stats = collections.Counter()

@@ -18,7 +18,9 @@ from converters.load import load_torch
 from converters.reference import hifigan as reference
 from jaxtts.errors import CheckpointError, ConfigError, InputError
 from jaxtts.models import denoiser
-from jaxtts.models.hifigan import PUBLISHED, Generator, HiFiGAN, HiFiGANConfig, generate
+from jaxtts.models.hifigan import (
+    PUBLISHED, WINOGRAD_MIN_CHANNELS, Generator, HiFiGAN, HiFiGANConfig, generate, prepare,
+)
 
 from checkpoints import (
     fastpitch_1_0_config, fastpitch_checkpoint, hifigan_state_dict, write_jik876_hifigan, write_nvidia_hifigan,
@@ -28,6 +30,9 @@ TOL = 1e-4
 # Small but complete: both stage kinds, 2 kernels per stage (so nothing may assume 3), odd order.
 SMALL = HiFiGANConfig((4, 2, 2), (8, 4, 4), 16, "1", (7, 3), ((1, 3, 5), (1, 2, 3)))
 SMALL_V3 = HiFiGANConfig((4, 4), (8, 8), 8, 2, (3, 5, 7), ((1, 2), (2, 6), (3, 12)))
+# Stage 0 wide enough for the Winograd form on CPU, stage 1 not.
+WIDE = HiFiGANConfig((4, 2), (8, 4), 2 * WINOGRAD_MIN_CHANNELS, "1", (3, 7, 11), ((1, 3, 5),) * 3)
+WIDE_V3 = HiFiGANConfig((4, 2), (8, 4), 2 * WINOGRAD_MIN_CHANNELS, "2", (3, 5, 7), ((1, 2), (2, 6), (3, 12)))
 
 
 def max_err(a, b) -> float:
@@ -327,6 +332,31 @@ def test_padded_batch_with_lengths_equals_each_item_alone(config):
         alone = np.asarray(vocoder(mel[i : i + 1, :, :n]))[0]
         assert alone.shape == (n * hop,)
         assert max_err(batch[i, : n * hop], alone) <= 1e-5
+
+
+@pytest.mark.parametrize("config", [WIDE, WIDE_V3], ids=["type1", "type2"])
+def test_winograd_form_of_the_wide_stages_gives_the_reference_audio(config):
+    """`prepare` moves only the resblocks at least WINOGRAD_MIN_CHANNELS wide; a padded batch
+    through them still gives each item's reference audio."""
+    model = reference.seeded(config, seed=4)
+    params = from_state_dict(model.state_dict(), config)
+    prepared = prepare(params, config, use_winograd=True)
+    assert all(isinstance(conv["kernel"], tuple) for j in range(3) for conv in prepared[f"resblocks_0_{j}"].values())
+    assert all(prepared[f"resblocks_1_{j}"] is params[f"resblocks_1_{j}"] for j in range(3))
+    hop, lengths = config.hop_length, [9, 4]
+    mel = random_mel(9, batch=2, seed=6)
+    batch = np.asarray(generate(prepared, mel, np.array(lengths), config=config))
+    for i, n in enumerate(lengths):
+        assert max_err(batch[i, : n * hop], reference_audio(model, mel[i : i + 1, :, :n])[0]) <= TOL
+
+
+def test_prepare_picks_the_backend_and_refuses_twice():
+    params = Generator(WIDE).init(jax.random.key(0), jnp.zeros((1, 4, 80)))["params"]
+    assert prepare(params, WIDE, use_winograd=False) is params
+    prepared = prepare(params, WIDE)
+    assert (prepared is params) == (jax.default_backend() != "cpu")
+    with pytest.raises(ValueError, match="prepared twice"):
+        prepare(prepare(params, WIDE, use_winograd=True), WIDE, use_winograd=True)
 
 
 def test_generate_is_jittable_with_static_config(small_params):

@@ -21,16 +21,15 @@ input is re-masked to the item's true length, so each item equals its batch-1 re
 NVIDIA's batch-1 result) whatever its bucket and batch.
 
 The FFT blocks' kernel-3 convolutions are ~97 % of the FLOPs. On CPU `prepare` moves their
-kernels into the Winograd F(4, 3) domain once, which halves those multiplications (same result to
-float rounding); `FastPitch` keeps both the checkpoint's params and this inference form.
+kernels into the Winograd F(4, 3) domain (`winograd`) once, which halves those multiplications
+(same result to float rounding); `FastPitch` keeps both the checkpoint's params and this
+inference form.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Callable, Mapping
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -39,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtts.errors import ConfigError, InputError
+from jaxtts.models import winograd
 from jaxtts.text.g2p import Lexicon
 
 LAYER_NORM_EPS = 1e-5
@@ -212,92 +212,28 @@ def _dense(features: int, name: str, dtype: Any, use_bias: bool = True) -> nn.De
     return nn.Dense(features, use_bias=use_bias, dtype=dtype, precision=_precision(dtype), name=name)
 
 
-def _inverse(a: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Exact Gauss-Jordan inverse of a small rational matrix."""
-    n = len(a)
-    m = [row[:] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(a)]
-    for c in range(n):
-        p = next(r for r in range(c, n) if m[r][c])
-        m[c], m[p] = m[p], m[c]
-        m[c] = [v / m[c][c] for v in m[c]]
-        for r in range(n):
-            if r != c and m[r][c]:
-                m[r] = [u - m[r][c] * v for u, v in zip(m[r], m[c])]
-    return [row[n:] for row in m]
-
-
-@functools.cache
-def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Toom-Cook/Winograd F(m, r) for correlation: y = Aᵀ[(G g) ⊙ (Bᵀ d)] maps a tile d of
-    m + r − 1 inputs to m outputs with m + r − 1 multiplications instead of m·r.
-
-    Built exactly in rationals from the evaluation points 0, ±1, ±2, ±1/2, … and ∞: with E_k the
-    (points × k) Vandermonde rows (∞ → [0 … 0 1]), Aᵀ = E_mᵀ, G = E_r, Bᵀ = E_nᵀ⁻¹ (the transposed
-    Toom-Cook linear convolution is a correlation). Rows of Bᵀ are scaled to integers, G carries
-    the inverse scale, so only the kernel side holds fractions.
-    """
-    n = m + r - 1
-    points = [Fraction(p) for p in (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2), 3, -3)[: n - 1]]
-
-    def vandermonde(cols: int) -> list[list[Fraction]]:
-        return [[p ** k for k in range(cols)] for p in points] + [[Fraction(int(k == cols - 1)) for k in range(cols)]]
-
-    at = [list(col) for col in zip(*vandermonde(m))]
-    g = vandermonde(r)
-    bt = [list(col) for col in zip(*_inverse(vandermonde(n)))]
-    for j in range(n):
-        scale = math.lcm(*(v.denominator for v in bt[j]))
-        bt[j] = [v * scale for v in bt[j]]
-        g[j] = [v / scale for v in g[j]]
-    return tuple(np.array(x, dtype=np.float64) for x in (at, g, bt))
-
-
-def winograd_kernel(kernel: jax.Array, tile: int) -> jax.Array:
-    """A Conv1d kernel (k, C, F) in the Winograd F(tile, k) domain: G·kernel, (tile + k − 1, C, F)."""
-    _, g, _ = winograd_matrices(tile, kernel.shape[0])
-    return jnp.einsum("ak,kcf->acf", jnp.asarray(g, kernel.dtype), kernel, precision=jax.lax.Precision.HIGHEST)
-
-
-def winograd_conv1d(x: jax.Array, u: jax.Array, kernel_size: int, precision: Any = None) -> jax.Array:
-    """torch Conv1d(padding=k // 2) on (B, T, C), given the kernel in the Winograd domain
-    (`winograd_kernel`, (tile + k − 1, C, F)): one batched matmul over the tile's points.
-
-    Each output costs (tile + k − 1)/tile of C·F multiply-adds instead of k·C·F: 2x fewer for
-    F(4, 3). The transforms are additions with small integer weights, O(T·C).
-    """
-    k, n = kernel_size, u.shape[0]
-    tile = n - k + 1
-    at, _, bt = winograd_matrices(tile, k)
-    b, t, _ = x.shape
-    tiles = -(-t // tile)
-    xp = jnp.pad(x, ((0, 0), (k // 2, tiles * tile + k - 1 - t - k // 2), (0, 0)))
-    taps = [xp[:, j: j + tiles * tile: tile] for j in range(n)]  # tap j of every tile: (B, tiles, C)
-    v = jnp.stack([sum(float(bt[a, j]) * taps[j] for j in range(n) if bt[a, j]) for a in range(n)])
-    prod = jnp.einsum("abtc,acf->abtf", v, u, precision=precision)
-    y = jnp.stack([sum(float(at[i, a]) * prod[a] for a in range(n) if at[i, a]) for i in range(tile)], axis=2)
-    return y.reshape(b, tiles * tile, -1)[:, :t]
-
-
 class Conv1d(nn.Module):
     """torch.nn.Conv1d(in, features, k, padding=k // 2) on (B, L, C); kernel (k, in, out).
 
-    With `tile` > 0 the kernel parameter is held in the Winograd F(tile, k) domain
-    ((tile + k − 1, in, out), see `prepare`) and the convolution runs as `winograd_conv1d`.
+    With `winograd` the kernel parameter is held in the Winograd domain (`winograd.transform`, see
+    `prepare`) and the convolution runs as `winograd.conv1d`.
     """
 
     features: int
     kernel_size: int
-    tile: int = 0
+    winograd: bool = False
     dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        taps = self.kernel_size + max(self.tile - 1, 0)
-        kernel = self.param("kernel", nn.initializers.lecun_normal(), (taps, x.shape[-1], self.features))
+        shape = (self.kernel_size, x.shape[-1], self.features)
+        init = nn.initializers.lecun_normal()
+        kernel = self.param("kernel", (lambda key: winograd.transform(init(key, shape))) if self.winograd else
+                            (lambda key: init(key, shape)))
         bias = self.param("bias", nn.initializers.zeros, (self.features,))
         x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
-        if self.tile:
-            y = winograd_conv1d(x, kernel, self.kernel_size, _precision(self.dtype))
+        if self.winograd:
+            y = winograd.conv1d(x, kernel, self.kernel_size, precision=_precision(self.dtype), batched=True)
         else:
             pad = self.kernel_size // 2
             y = jax.lax.conv_general_dilated(x, kernel, (1,), [(pad, pad)], dimension_numbers=("NWC", "WIO", "NWC"),
@@ -348,13 +284,13 @@ class PositionwiseConvFF(nn.Module):
     d_inner: int
     kernel_size: int
     dropout: float
-    tile: int = 0
+    winograd: bool = False
     dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, valid: jax.Array, deterministic: bool = True) -> jax.Array:
-        h = nn.relu(Conv1d(self.d_inner, self.kernel_size, self.tile, self.dtype, name="CoreNet_0")(x)) * valid
-        h = Conv1d(x.shape[-1], self.kernel_size, self.tile, self.dtype, name="CoreNet_2")(h)
+        h = nn.relu(Conv1d(self.d_inner, self.kernel_size, self.winograd, self.dtype, name="CoreNet_0")(x)) * valid
+        h = Conv1d(x.shape[-1], self.kernel_size, self.winograd, self.dtype, name="CoreNet_2")(h)
         h = nn.Dropout(self.dropout)(h, deterministic=deterministic)
         return _layer_norm("layer_norm", self.dtype)(x + h)
 
@@ -366,7 +302,7 @@ class TransformerLayer(nn.Module):
     kernel_size: int
     dropout: float
     dropatt: float
-    tile: int = 0
+    winograd: bool = False
     dtype: Any = jnp.float32
 
     @nn.compact
@@ -374,7 +310,7 @@ class TransformerLayer(nn.Module):
         m = mask[..., None].astype(x.dtype)
         x = MultiHeadAttn(self.n_head, self.d_head, self.dropout, self.dropatt, self.dtype, name="dec_attn")(
             x, mask, deterministic) * m
-        return PositionwiseConvFF(self.d_inner, self.kernel_size, self.dropout, self.tile, self.dtype, name="pos_ff")(
+        return PositionwiseConvFF(self.d_inner, self.kernel_size, self.dropout, self.winograd, self.dtype, name="pos_ff")(
             x, valid, deterministic) * m
 
 
@@ -396,7 +332,7 @@ class FFTransformer(nn.Module):
     dropatt: float
     dropemb: float
     n_embed: int | None = None  # the encoder embeds ids; the decoder takes features.
-    tile: int = 0
+    winograd: bool = False
     dtype: Any = jnp.float32
 
     @nn.compact
@@ -409,7 +345,7 @@ class FFTransformer(nn.Module):
         x = nn.Dropout(self.dropemb)(x, deterministic=deterministic)
         for i in range(self.n_layer):
             x = TransformerLayer(self.n_head, self.d_head, self.d_inner, self.kernel_size, self.dropout, self.dropatt,
-                                 self.tile, self.dtype, name=f"layers_{i}")(x, mask, valid, deterministic)
+                                 self.winograd, self.dtype, name=f"layers_{i}")(x, mask, valid, deterministic)
         return x
 
 
@@ -467,24 +403,24 @@ class Encoded(NamedTuple):
 class FastPitchModule(nn.Module):
     """FastPitch with NVIDIA's parameter names; `encode` and `decode` are the two inference stages.
 
-    `tiles` (encoder, decoder): the Winograd tile the FFT convolution kernels are held in (0 =
-    torch's form, what checkpoints and the converter use; see `prepare`).
+    `winograd` (encoder, decoder): whether the FFT convolution kernels are held in the Winograd
+    domain (see `prepare`) rather than in torch's form (what checkpoints and the converter use).
     """
 
     config: FastPitchConfig
     dtype: Any = jnp.float32
-    tiles: tuple[int, int] = (0, 0)
+    winograd: tuple[bool, bool] = (False, False)
 
     def setup(self) -> None:
         c, dt = self.config, self.dtype
         d = c.symbols_embedding_dim
         self.encoder = FFTransformer(d, c.in_fft_n_layers, c.in_fft_n_heads, c.in_fft_d_head,
                                      c.in_fft_conv1d_filter_size, c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout,
-                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols, tile=self.tiles[0],
+                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols, winograd=self.winograd[0],
                                      dtype=dt)
         self.decoder = FFTransformer(d, c.out_fft_n_layers, c.out_fft_n_heads, c.out_fft_d_head,
                                      c.out_fft_conv1d_filter_size, c.out_fft_conv1d_kernel_size, c.p_out_fft_dropout,
-                                     c.p_out_fft_dropatt, c.p_out_fft_dropemb, tile=self.tiles[1], dtype=dt)
+                                     c.p_out_fft_dropatt, c.p_out_fft_dropemb, winograd=self.winograd[1], dtype=dt)
         self.speaker_emb = nn.Embed(c.n_speakers, d, dtype=dt) if c.n_speakers > 1 else None
         self.duration_predictor = TemporalPredictor(c.dur_predictor_filter_size, c.dur_predictor_kernel_size,
                                                     c.p_dur_predictor_dropout, c.dur_predictor_n_layers, dtype=dt)
@@ -594,19 +530,18 @@ def param_shapes(config: FastPitchConfig) -> dict:
     return jax.eval_shape(functools.partial(init_params, config), jax.random.key(0))
 
 
-def prepare(params: Any, config: FastPitchConfig, tile: int | None = None) -> dict:
+def prepare(params: Any, config: FastPitchConfig, use_winograd: bool | None = None) -> dict:
     """The inference form of `params`: the FFT blocks' convolution kernels — nearly all of
-    FastPitch's FLOPs — moved into the Winograd F(tile, k) domain once, so that every call does
-    half the multiplies (tile 4, k 3). `encode` and `decode` take either form.
+    FastPitch's FLOPs — moved into the Winograd F(4, k) domain once, so that every call does
+    half the multiplies (k 3). `encode` and `decode` take either form.
 
-    `tile=None` picks per backend: 4 on CPU (measured 1.5x faster at batch 1; equal to the plain
-    convolution to float rounding, ~1e-6 on the mel), 0 elsewhere (params returned as they are:
-    GPUs and TPUs run the plain convolution at full rate). Costs twice those kernels' memory.
+    `use_winograd=None` picks per backend: on CPU (measured 1.5x faster at batch 1; equal to the
+    plain convolution to float rounding, ~1e-6 on the mel), not elsewhere (params returned as they
+    are: GPUs and TPUs run the plain convolution at full rate). Costs twice those kernels' memory.
     """
-    tile = (4 if jax.default_backend() == "cpu" else 0) if tile is None else tile
-    if tile == 0:
+    if not (jax.default_backend() == "cpu" if use_winograd is None else use_winograd):
         return params
-    if _tiles(params, config) != (0, 0):
+    if any(_winograd(params)):
         raise ValueError("params are already in the Winograd form (prepared twice)")
     out = dict(params)
     for name in ("encoder", "decoder"):
@@ -614,20 +549,19 @@ def prepare(params: Any, config: FastPitchConfig, tile: int | None = None) -> di
         for layer in (k for k in block if k.startswith("layers_")):
             ff = dict(block[layer]["pos_ff"])
             for conv in ("CoreNet_0", "CoreNet_2"):
-                ff[conv] = {**ff[conv], "kernel": winograd_kernel(jnp.asarray(ff[conv]["kernel"]), tile)}
+                ff[conv] = {**ff[conv], "kernel": winograd.transform(jnp.asarray(ff[conv]["kernel"]))}
             block[layer] = {**block[layer], "pos_ff": ff}
         out[name] = block
     return out
 
 
-def _tiles(params: Any, config: FastPitchConfig) -> tuple[int, int]:
-    """The Winograd tile of each FFT stack's kernels, read from their shape (0: torch's form)."""
-    def tile(name: str, k: int) -> int:
+def _winograd(params: Any) -> tuple[bool, bool]:
+    """Whether each FFT stack's kernels are in the Winograd form, read from their rank (torch's is 3)."""
+    def held(name: str) -> bool:
         layer = params[name].get("layers_0")
-        taps = k if layer is None else layer["pos_ff"]["CoreNet_0"]["kernel"].shape[0]
-        return 0 if taps == k else taps - k + 1
+        return layer is not None and layer["pos_ff"]["CoreNet_0"]["kernel"].ndim == 4
 
-    return tile("encoder", config.in_fft_conv1d_kernel_size), tile("decoder", config.out_fft_conv1d_kernel_size)
+    return held("encoder"), held("decoder")
 
 
 def _per_item(value: Any, b: int, dtype: Any) -> jax.Array:
@@ -654,7 +588,7 @@ def encode(params: Any, ids: jax.Array, lengths: jax.Array, *, config: FastPitch
         pitch_tgt = pitch_tgt[:, None, :]
     scale = (jnp.where(_per_item(pitch_flatten, b, bool), 0.0, 1.0)
              * jnp.where(_per_item(pitch_invert, b, bool), -1.0, 1.0) * _per_item(pitch_amplify, b, jnp.float32))
-    return FastPitchModule(config, dtype, _tiles(params, config)).apply(
+    return FastPitchModule(config, dtype, _winograd(params)).apply(
         {"params": params}, ids, lengths, _per_item(speaker, b, jnp.int32), _per_item(pace, b, jnp.float32), scale,
         _per_item(pitch_shift, b, jnp.float32), _per_item(max_duration, b, jnp.float32), dur_tgt, pitch_tgt,
         energy_tgt, pitch_transform, method=FastPitchModule.encode)
@@ -663,7 +597,7 @@ def encode(params: Any, ids: jax.Array, lengths: jax.Array, *, config: FastPitch
 def decode(params: Any, enc: jax.Array, reps: jax.Array, n_frames: int, *, config: FastPitchConfig,
            dtype: Any = jnp.float32) -> tuple[jax.Array, jax.Array]:
     """Stage 2 on a frame bucket: (mel (B, n_mel, n_frames), mel_lens (B,)); `n_frames` is static."""
-    return FastPitchModule(config, dtype, _tiles(params, config)).apply(
+    return FastPitchModule(config, dtype, _winograd(params)).apply(
         {"params": params}, enc, reps, n_frames, method=FastPitchModule.decode)
 
 

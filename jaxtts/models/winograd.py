@@ -1,0 +1,123 @@
+"""Winograd (Toom-Cook) 1-D convolution: the same result with about half the multiplies.
+
+On a CPU the convolutions of FastPitch and HiFi-GAN already run at the FMA peak, so exact fp32 gets
+faster only by multiplying less. F(m, r) makes m outputs of an r-tap correlation from a tile of
+m + r − 1 inputs with m + r − 1 products instead of m·r: the tile and the kernel are mapped to
+m + r − 1 points (linear maps with small exact weights), multiplied pointwise, and mapped back.
+
+For whole layers every point is a matmul over channels. Kernels longer than 5 taps are cut into
+pieces of `TILE` taps (the last zero-padded): piece a of output tile t reads input tile t + a, so in
+the Winograd domain each point is a plain convolution over tiles with one tap per piece, which the
+backend runs at full rate. A dilated convolution is its `dilation` interleaved phases, each an
+undilated one, so they ride along as an extra axis of the tiles.
+
+GPUs and TPUs run the plain convolution at full rate, so the models use this on CPU only.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+TILE = 4  # outputs per tile: F(4, r); 6+ points would amplify rounding past float32's comfort
+
+
+def _inverse(a: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Exact Gauss-Jordan inverse of a small rational matrix."""
+    n = len(a)
+    m = [row[:] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(a)]
+    for c in range(n):
+        p = next(r for r in range(c, n) if m[r][c])
+        m[c], m[p] = m[p], m[c]
+        m[c] = [v / m[c][c] for v in m[c]]
+        for r in range(n):
+            if r != c and m[r][c]:
+                m[r] = [u - m[r][c] * v for u, v in zip(m[r], m[c])]
+    return [row[n:] for row in m]
+
+
+@functools.cache
+def matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Toom-Cook F(m, r) for correlation: y = Aᵀ[(G g) ⊙ (Bᵀ d)] maps a tile d of m + r − 1
+    inputs to m outputs with m + r − 1 multiplications instead of m·r.
+
+    Built exactly in rationals from the evaluation points 0, ±1, ±2, ±1/2, … and ∞: with E_k the
+    (points × k) Vandermonde rows (∞ → [0 … 0 1]), Aᵀ = E_mᵀ, G = E_r, Bᵀ = E_nᵀ⁻¹ (the transposed
+    Toom-Cook linear convolution is a correlation). Rows of Bᵀ are scaled to integers, G carries
+    the inverse scale, so only the kernel side holds fractions.
+    """
+    n = m + r - 1
+    points = [Fraction(p) for p in (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2), 3, -3)[: n - 1]]
+
+    def vandermonde(cols: int) -> list[list[Fraction]]:
+        return [[p ** k for k in range(cols)] for p in points] + [[Fraction(int(k == cols - 1)) for k in range(cols)]]
+
+    at = [list(col) for col in zip(*vandermonde(m))]
+    g = vandermonde(r)
+    bt = [list(col) for col in zip(*_inverse(vandermonde(n)))]
+    for j in range(n):
+        scale = math.lcm(*(v.denominator for v in bt[j]))
+        bt[j] = [v * scale for v in bt[j]]
+        g[j] = [v / scale for v in g[j]]
+    return tuple(np.array(x, dtype=np.float64) for x in (at, g, bt))
+
+
+def pieces(kernel_size: int) -> tuple[int, int]:
+    """(taps per piece, pieces) a kernel is cut into: whole up to 5 taps (F(4, 5) has 8 points),
+    else `TILE`-tap pieces, whose shifts are whole tiles."""
+    taps = kernel_size if kernel_size <= 5 else TILE
+    return taps, -(-kernel_size // taps)
+
+
+def transform(kernel: jax.Array) -> jax.Array:
+    """A Conv1d kernel (k, in, out) in the Winograd domain: (points, pieces, in, out), computed in
+    float32 whatever the kernel's dtype."""
+    k, c, f = kernel.shape
+    taps, n = pieces(k)
+    _, g, _ = matrices(TILE, taps)
+    w = jnp.pad(kernel.astype(jnp.float32), ((0, n * taps - k), (0, 0), (0, 0))).reshape(n, taps, c, f)
+    u = jnp.einsum("pt,atcf->pacf", jnp.asarray(g, jnp.float32), w, precision=jax.lax.Precision.HIGHEST)
+    return u.astype(kernel.dtype)
+
+
+def conv1d(x: jax.Array, u: jax.Array | Sequence[jax.Array], kernel_size: int, dilation: int = 1,
+           precision: Any = None, *, batched: bool = False) -> jax.Array:
+    """torch Conv1d(k, dilation=d, padding=d·(k−1)/2) of (B, T, C), bias-free, given its kernel
+    in the Winograd domain (`transform`, (points, pieces, C, F)) → (B, T, F). `u` may also be a
+    sequence of the points' kernels: each product then reads its own buffer, where slicing one
+    array costs a copy per call.
+
+    TILE outputs cost points·pieces instead of TILE·k products of C·F (F(4, 3): 6 for 12; 11 taps:
+    21 for 44). The transforms are adds with small integer weights, one pass over the input each.
+    The products run as one convolution over the (B, d, tiles, C) transformed input per point or,
+    with `batched` (single-piece kernels only), as one matmul batched over the points: on CPU that
+    is 1.1-1.2x faster for short, wide layers (FastPitch) and 2-3x slower for long ones (HiFi-GAN).
+    """
+    b, t, c = x.shape
+    points, n = len(u), u[0].shape[0]
+    if batched and n != 1:
+        raise ValueError(f"batched products need a single-piece kernel, got {n} pieces ({kernel_size} taps)")
+    taps = points - TILE + 1
+    at, _, bt = matrices(TILE, taps)
+    d, half = dilation, (kernel_size - 1) // 2
+    tiles = -(-t // (d * TILE))  # output tiles per phase
+    span = tiles + n - 1  # input tiles per phase: each piece reads one tile further
+    rows = span * TILE + taps - 1  # input samples per phase
+    xp = jnp.pad(x, ((0, 0), (half * d, rows * d - t - half * d), (0, 0))).reshape(b, rows, d, c)
+    window = [jnp.swapaxes(xp[:, j: j + span * TILE: TILE], 1, 2) for j in range(points)]  # (B, d, span, C)
+    v = [sum(float(bt[p, j]) * window[j] for j in range(points) if bt[p, j]) for p in range(points)]
+    if batched:
+        u = jnp.stack(u) if isinstance(u, Sequence) else u
+        prod = [jnp.swapaxes(y, 1, 2) for y in jnp.einsum("pbdsc,pcf->pbdsf", jnp.stack(v), u[:, 0], precision=precision)]
+    else:
+        prod = [jnp.swapaxes(jax.lax.conv_general_dilated(vp, up[None], (1, 1), "VALID", precision=precision,
+                                                          dimension_numbers=("NHWC", "HWIO", "NHWC")), 1, 2)
+                for vp, up in zip(v, u)]  # (B, tiles, d, F) each
+    y = jnp.stack([sum(float(at[i, p]) * prod[p] for p in range(points) if at[i, p]) for i in range(TILE)], axis=2)
+    return y.reshape(b, tiles * TILE * d, -1)[:, :t]
