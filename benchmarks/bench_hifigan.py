@@ -9,6 +9,8 @@ neighbour hurts both alike. Reported: best and median wall time as seconds of co
 of audio, their ratio, and the process CPU time per run (on a shared machine it moves less than
 wall time; it includes threads that spin while waiting). `--nvidia DIR` (DeepLearningExamples'
 PyTorch/SpeechSynthesis/HiFiGAN checkout) times NVIDIA's own generator with the same weights too.
+jaxtts runs its params as `HiFiGAN` does, `prepare`d for the device (on a CPU, the wide resblocks
+in the Winograd form).
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ from jaxtts.models.hifigan import PUBLISHED, generate, prepare
 
 
 def gflop_per_frame(cfg) -> float:
-    """Multiply-adds ×2 of the generator per mel frame: every convolution, transposed ones included."""
+    """Multiply-adds ×2 of the generator per mel frame, every convolution (transposed ones included)
+    computed directly; the rates printed divide these, so the Winograd form beats the FMA peak."""
     c, rate, total = cfg.upsample_initial_channel, 1, 7 * cfg.num_mels * cfg.upsample_initial_channel
     layers = 3 if cfg.resblock == "1" else 2  # convs per dilation: convs1 + convs2, or one
     for u, k in zip(cfg.upsample_rates, cfg.upsample_kernel_sizes):
