@@ -339,10 +339,12 @@ def prepare(params: Any, config: HiFiGANConfig, use_winograd: bool | None = None
         return params
     if _winograd(params):
         raise ValueError("params are already in the Winograd form (prepared twice)")
-    wide = {f"resblocks_{i}_{j}" for i in range(len(config.upsample_rates)) for j in range(len(config.resblock_kernel_sizes))
-            if config.upsample_initial_channel >> (i + 1) >= WINOGRAD_MIN_CHANNELS}
-    return {name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))} for conv, p in block.items()}
-            if name in wide else block for name, block in params.items()}
+    stages = [i for i in range(len(config.upsample_rates))
+              if config.upsample_initial_channel >> (i + 1) >= WINOGRAD_MIN_CHANNELS]  # as `Generator`
+    wide = {f"resblocks_{i}_{j}" for i in stages for j in range(len(config.resblock_kernel_sizes))}
+    return {name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))}
+                   for conv, p in block.items()} if name in wide else block
+            for name, block in params.items()}
 
 
 def _winograd(params: Any) -> bool:
