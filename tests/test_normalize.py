@@ -506,9 +506,24 @@ def test_web_markup_and_character_references_are_not_read(text, spoken):
     ("fifa2016", "fifa twenty sixteen"),
     ("3D graphics", "three D graphics"),
     ("401(k)", "four oh one K"),
+    ("max out your 401k", "max out your four oh one K"),  # the plan, not 401,000
+    ("a 403b plan", "a four oh three B plan"),
     ("ISSN 0919-2697", "I S S N zero nine one nine - twenty six ninety seven"),
 )
 def test_codes_mixing_letters_and_digits(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
+    ("we had 10k visitors", "we had ten thousand visitors"),
+    ("a 3.5M grant", "a three point five million grant"),
+    ("the app has 5M users", "the app has five million users"),  # a count of something
+    ("we hit 2B views", "we hit two billion views"),
+    ("3M tape", "three M tape"),  # a name: nothing counted
+    ("a 2B pencil", "a two B pencil"),
+    ("seat 5B windows", "seat five B windows"),  # a label, however plural what follows
+)
+def test_scale_letters_glued_to_a_count(text, spoken):
     assert normalize(text) == spoken
 
 

@@ -80,6 +80,7 @@ _OPERATOR = re.compile(r"(?P<pre>\s?)(?P<op>[-+*=/×÷–])(?P<post>\s?)(?=[-+]?
 _CHAIN = re.compile(r"[\w.]+(?:[-/][\w.]+){2,}|\d+[-/][A-Za-z][\w/-]*")
 _ID_PAIR = re.compile(r"0\d+-\d+(?![\w-])|[1-9]\d*-0\d+(?![\w-])")
 _QUARTER = re.compile(r"([1-4])Q(\d\d)(?!\w)")
+_PLURAL_AFTER = re.compile(r" [a-z]+[^\Ws]s\b")  # " users", not " glass" nor " tape"
 _LETTERS = re.compile(r"[A-Za-z]+")
 _GLUED_CODE = re.compile(r"[A-Za-z]+\d")  # letters then digits glued to a number: a code, not a unit
 _SERIAL_PARTS = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?|.")
@@ -373,17 +374,25 @@ def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: Match) -> str
     return "to" if abs(len(a_digits) - len(b_digits)) <= 1 or year_shorthand else "-"
 
 
+_RETIREMENT_PLANS = frozenset({"401", "403", "457"})  # US plans named after tax-code sections
+
+
+def _section(digits: str) -> str:
+    """A legal section number: "401" four oh one (three digits read as a house number), else a cardinal."""
+    if len(digits) == 3 and digits[0] != "0":
+        tail = f"oh {nums.DIGIT_WORDS[digits[2]]}" if digits[1] == "0" else nums.cardinal(digits[1:])
+        return f"{nums.DIGIT_WORDS[digits[0]]} {tail}"
+    return nums.cardinal(digits)
+
+
 def _integer_suffix(text: str, start: int, end: int, digits: str) -> Result | None:
     """An integer whose reading a glued suffix changes: ordinals, decades and plurals, fractions
     and short dates, quarters ("2Q22"), legal sections ("401(k)"), mixed numbers ("2 1/2")."""
     c, c2 = text[end : end + 1] or "\0", text[end + 1 : end + 2] or "\0"
     if c == "(" and (paren := _PAREN_LETTER.match(text, end)) is not None:
-        if len(digits) == 3 and digits[0] != "0":  # "401(k)": four oh one k
-            tail = f"oh {nums.DIGIT_WORDS[digits[2]]}" if digits[1] == "0" else nums.cardinal(digits[1:])
-            number = f"{nums.DIGIT_WORDS[digits[0]]} {tail}"
-        else:
-            number = nums.cardinal(digits)
-        return f"{number} {paren.group(1).upper()}", paren.end()
+        return f"{_section(digits)} {paren.group(1).upper()}", paren.end()
+    if c in "kb" and digits in _RETIREMENT_PLANS and not c2.isalnum():  # "401k" is a plan, not 401,000
+        return f"{_section(digits)} {c.upper()}", end + 1
     if c == "Q" and (q := _QUARTER.match(text, start)) is not None:
         return f"the {nums.ordinal(q.group(1))} quarter of {nums.cardinal(q.group(2))}", q.end()
     if c == "/" and (fm := _SLASH.match(text, end)) is not None:
@@ -444,6 +453,9 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
         return words + (" cent" if singular else " cents"), text.index("¢", end) + 1
     if c == "k" and not text[end + 1 : end + 2].isalnum():  # "3.5k people"
         return words + " thousand", end + 1
+    if (c in "MB" and not text[end + 1 : end + 2].isalnum() and (frac or _PLURAL_AFTER.match(text, end + 1))
+            and prev_token(text, start).lower() not in NUMBER_LABELS):  # "3.5M grant", "5M users"; "3M tape", "seat 5B"
+        return words + (" million" if c == "M" else " billion"), end + 1
     if c == "'" and (fi := _FEET_INCHES.match(text, end)) is not None:  # 5' 10"
         inches = fi.group(1)
         feet = "foot" if singular else "feet"
