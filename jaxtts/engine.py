@@ -65,9 +65,9 @@ def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
 TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
 # Default frame and batch buckets per kind of device. A CPU is as busy with one sentence as with
 # eight, so batching would only add padding, and padded frames cost it real time: fine frame
-# buckets (at most 6.25 % padding; ~1 s to compile each, once per machine with the persistent
-# cache). Accelerators gain from batches, and compile more slowly than they compute: coarser frame
-# buckets (at most 25 %), so fewer programs. 4096 frames = 47 s.
+# buckets (at most 6.25 % padding; ~4 s to compile each with the Winograd vocoder, once per
+# machine with the persistent cache). Accelerators gain from batches, and compile more slowly than
+# they compute: coarser frame buckets (at most 25 %), so fewer programs. 4096 frames = 47 s.
 FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 16), "accelerator": geometric_buckets(64, 4096, 4)}
 BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
 
