@@ -21,6 +21,8 @@ from jaxtts.text import split_sentences
         ("Wait... what?! I waited... Then he came.", ["Wait... what?!", "I waited...", "Then he came."]),
         ('He said "Stop." She left.', ['He said "Stop."', "She left."]),
         ("(She said: 'No.') Really?", ["(She said: 'No.')", "Really?"]),
+        ("He said &quot;Stop.&quot; She left.", ["He said &quot;Stop.&quot;", "She left."]),  # closer as a reference
+        ("&ldquo;Why?&rdquo; he asked.", ["&ldquo;Why?&rdquo; he asked."]),
         ('"Why?" he asked.', ['"Why?" he asked.']),
         ("See No. 7 here. I said no. Then left.", ["See No. 7 here.", "I said no.", "Then left."]),
         ("It costs $3.50. Buy it.", ["It costs $3.50.", "Buy it."]),

@@ -17,6 +17,8 @@ _TOKEN = re.compile(r"\S+")
 _TERMINATORS = ".!?…"
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
+# Closers written as HTML character references ('"Go.&quot; Then'); decoding waits for normalize.
+_CLOSER_REFS = re.compile(r"(?:&(?:quot|apos|rdquo|rsquo|raquo|rpar|rsqb|rbrack|#34|#39|#41|#187|#8217|#8221);)+$")
 _CLAUSE = re.compile(r"[,;:—–]\s|\s[-–—]+\s")
 _INITIALS = re.compile(r"[A-Za-z](?:\.[A-Za-z])*")  # "J", "U.S", "e.g", "p.m"
 # Abbreviations followed by a name or a number, hence almost never at a sentence's end.
@@ -35,6 +37,8 @@ def _ends_sentence(token: str, next_token: str, gap: str) -> bool:
     if gap.count("\n") >= 2 or ("\n" in gap and next_token[0] in _BULLETS):
         return True
     core = token.rstrip(_CLOSERS)
+    if core.endswith(";"):
+        core = _CLOSER_REFS.sub("", core).rstrip(_CLOSERS)
     if not core or core[-1] not in _TERMINATORS:
         return False
     if next_token.lstrip(_OPENERS)[:1].islower():
@@ -69,7 +73,7 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[str]:
 
     Keeps together abbreviations ("Dr. Smith", "e.g. this"), initials ("J. R. R. Tolkien"),
     decimals ("3.14"), ellipses followed by lowercase, and closing quotes ('"Stop." She left.' ->
-    '"Stop."', 'She left.'). A blank line and a new line starting with a bullet always end a
+    '"Stop."', 'She left.'; also as `&quot;`, decoded later by normalize). A blank line and a new line starting with a bullet always end a
     sentence; HTML/SSML tags are dropped first. The bound is in characters of raw text;
     normalization lengthens numbers, so size buckets on ids, not on this bound.
     """
