@@ -86,7 +86,7 @@ def main() -> None:
     audio_s = args.batch * frames * cfg.hop_length / cfg.sampling_rate
     device = device_like_jax()
     model = reference.seeded(cfg, seed=0)
-    params = jax.device_put(prepare(from_state_dict(model.state_dict(), cfg), cfg))  # as `HiFiGAN` runs it
+    params = jax.device_put(prepare(from_state_dict(model.state_dict(), cfg)))  # as `HiFiGAN` runs it
     nvidia = nvidia_generator(args.nvidia, cfg, model.state_dict()).to(device) if args.nvidia else None
     model.to(device)
     mel = np.random.default_rng(0).normal(-5.0, 2.0, (args.batch, cfg.num_mels, frames)).astype(np.float32)

@@ -340,7 +340,7 @@ def test_winograd_form_of_the_wide_stages_gives_the_reference_audio(config):
     through them still gives each item's reference audio."""
     model = reference.seeded(config, seed=4)
     params = from_state_dict(model.state_dict(), config)
-    prepared = prepare(params, config, use_winograd=True)
+    prepared = prepare(params, use_winograd=True)
     assert all(isinstance(conv["kernel"], tuple) for j in range(3) for conv in prepared[f"resblocks_0_{j}"].values())
     assert all(prepared[f"resblocks_1_{j}"] is params[f"resblocks_1_{j}"] for j in range(3))
     hop, lengths = config.hop_length, [9, 4]
@@ -352,11 +352,11 @@ def test_winograd_form_of_the_wide_stages_gives_the_reference_audio(config):
 
 def test_prepare_picks_the_backend_and_refuses_twice():
     params = Generator(WIDE).init(jax.random.key(0), jnp.zeros((1, 4, 80)))["params"]
-    assert prepare(params, WIDE, use_winograd=False) is params
-    prepared = prepare(params, WIDE)
+    assert prepare(params, use_winograd=False) is params
+    prepared = prepare(params)
     assert (prepared is params) == (jax.default_backend() != "cpu")
     with pytest.raises(ValueError, match="prepared twice"):
-        prepare(prepare(params, WIDE, use_winograd=True), WIDE, use_winograd=True)
+        prepare(prepare(params, use_winograd=True), use_winograd=True)
 
 
 def test_generate_is_jittable_with_static_config(small_params):

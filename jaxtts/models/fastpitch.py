@@ -530,7 +530,7 @@ def param_shapes(config: FastPitchConfig) -> dict:
     return jax.eval_shape(functools.partial(init_params, config), jax.random.key(0))
 
 
-def prepare(params: Any, config: FastPitchConfig, use_winograd: bool | None = None) -> dict:
+def prepare(params: Any, use_winograd: bool | None = None) -> dict:
     """The inference form of `params`: the FFT blocks' convolution kernels — nearly all of
     FastPitch's FLOPs — moved into the Winograd F(4, k) domain once, so that every call does
     half the multiplies (k 3). `encode` and `decode` take either form.
@@ -726,7 +726,7 @@ class FastPitch:
         self.config = config
         self.dtype = dtype
         self.params = jax.tree.map(jnp.asarray, params)
-        self.inference_params = prepare(self.params, config)
+        self.inference_params = prepare(self.params)
         self.encode, self.decode = compiled_stages(config, jnp.dtype(dtype))
 
     def infer(self, ids: Any, lengths: Any = None, *, pace: Any = 1.0, pitch_shift: Any = 0.0,

@@ -326,7 +326,7 @@ class Generator(nn.Module):
         return jnp.tanh(x[..., 0])
 
 
-def prepare(params: Any, config: HiFiGANConfig, use_winograd: bool | None = None) -> dict:
+def prepare(params: Any, use_winograd: bool | None = None) -> dict:
     """The inference form of `params`: the kernels of the resblocks at least
     `WINOGRAD_MIN_CHANNELS` wide moved into the Winograd domain once (`winograd.transform`, kept as
     a tuple of per-point kernels), which about halves their multiplies. `generate` takes either form.
@@ -339,11 +339,12 @@ def prepare(params: Any, config: HiFiGANConfig, use_winograd: bool | None = None
         return params
     if _winograd(params):
         raise ValueError("params are already in the Winograd form (prepared twice)")
-    stages = [i for i in range(len(config.upsample_rates))
-              if config.upsample_initial_channel >> (i + 1) >= WINOGRAD_MIN_CHANNELS]  # as `Generator`
-    wide = {f"resblocks_{i}_{j}" for i in stages for j in range(len(config.resblock_kernel_sizes))}
+    def wide(name: str, block: dict) -> bool:  # the rule `Generator` applies, read from the kernels
+        channels = next(iter(block.values()))["kernel"].shape[1] if name.startswith("resblocks_") else 0
+        return channels >= WINOGRAD_MIN_CHANNELS
+
     return {name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))}
-                   for conv, p in block.items()} if name in wide else block
+                   for conv, p in block.items()} if wide(name, block) else block
             for name, block in params.items()}
 
 
@@ -378,7 +379,7 @@ class HiFiGAN:
         self.config = config
         self.dtype = jnp.dtype(dtype)
         self.params = jax.tree.map(lambda p: jnp.asarray(p, self.dtype), params)
-        self.inference_params = prepare(self.params, config)
+        self.inference_params = prepare(self.params)
         self._generate = jax.jit(functools.partial(generate, config=config, dtype=self.dtype))
         self._denoise = jax.jit(denoiser.denoise)
         self._bias: jax.Array | None = None

@@ -73,8 +73,8 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[str]:
 
     Keeps together abbreviations ("Dr. Smith", "e.g. this"), initials ("J. R. R. Tolkien"),
     decimals ("3.14"), ellipses followed by lowercase, and closing quotes ('"Stop." She left.' ->
-    '"Stop."', 'She left.'; also as `&quot;`, decoded later by normalize). A blank line and a new line starting with a bullet always end a
-    sentence; HTML/SSML tags are dropped first. The bound is in characters of raw text;
+    '"Stop."', 'She left.'; also written `&quot;`, which normalize decodes later). A blank line
+    and a new line starting with a bullet always end a sentence; HTML/SSML tags are dropped first. The bound is in characters of raw text;
     normalization lengthens numbers, so size buckets on ids, not on this bound.
     """
     if max_chars < 1:
