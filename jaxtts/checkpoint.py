@@ -6,7 +6,9 @@ renamed into place, so an interrupted or failed conversion leaves nothing behind
 """
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,14 +27,19 @@ PARAMS = "params"
 
 def save(directory: str | Path, *, model: str, config: dict, params: Any, source: dict | None = None,
          overwrite: bool = False) -> Path:
-    """Write `params` and `config` to `directory` atomically and return its resolved path."""
+    """Write `params` and `config` to `directory` atomically and return its resolved path.
+
+    `overwrite` replaces only a converted jaxtts model (its own `jaxtts.json` and `params`, nothing
+    else): any other directory is refused, so a mistyped destination can never delete user files.
+    """
     import orbax.checkpoint as ocp
 
     dst = Path(directory).expanduser().resolve()
-    if dst.exists() and any(dst.iterdir()) and not overwrite:
-        raise CheckpointError(f"{dst} already exists and is not empty; choose a new directory or pass overwrite")
+    check_destination(dst, overwrite)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
+    _remove_stale_temporaries(dst)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(dst)}{os.getpid()}-", dir=dst.parent))
+    old = None
     try:
         meta = {"format": FORMAT, "version": VERSION, "model": model, "config": config, "source": source or {}}
         (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
@@ -40,13 +47,70 @@ def save(directory: str | Path, *, model: str, config: dict, params: Any, source
         with ocp.StandardCheckpointer() as ckptr:
             ckptr.save(tmp / PARAMS, arrays)
             ckptr.wait_until_finished()
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a converted model is an ordinary directory
         if dst.exists():
-            shutil.rmtree(dst)
+            check_destination(dst, overwrite)  # again: it may have changed while we wrote
+            old = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(dst)}{os.getpid()}-old-", dir=dst.parent))
+            dst.rename(old / dst.name)  # the old model steps aside whole, then the new one takes its name
         tmp.rename(dst)
     except BaseException:
+        if old is not None and (old / dst.name).exists() and not dst.exists():
+            (old / dst.name).rename(dst)  # put the old model back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return dst
+
+
+def check_destination(dst: Path, overwrite: bool) -> None:
+    """Refuse a destination that `save` may not write: a file, or a directory that is not ours."""
+    if not dst.exists() and not dst.is_symlink():
+        return
+    if not dst.is_dir() or dst.is_symlink():
+        raise CheckpointError(f"{dst} exists and is not a directory; choose a new destination directory")
+    entries = {p.name for p in dst.iterdir()}
+    if not entries:
+        return
+    if not overwrite:
+        raise CheckpointError(f"{dst} already exists and is not empty; choose a new directory, or pass --force "
+                              "(overwrite=True) to replace a converted jaxtts model there")
+    foreign = sorted(entries - {META, PARAMS})
+    if META not in entries or foreign:
+        why = f"it holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}" if foreign else f"it has no {META}"
+        raise CheckpointError(f"refusing to replace {dst}: it is not a converted jaxtts model ({why}); "
+                              "--force only replaces a directory jaxtts wrote, so choose a new destination directory")
+    read_meta(dst)  # a jaxtts.json that is not ours is refused like any foreign file
+
+
+def _temp_prefix(dst: Path) -> str:
+    return f".{dst.name}.jaxtts-tmp-"
+
+
+def _remove_stale_temporaries(dst: Path) -> None:
+    """Delete temporaries that an earlier save of `dst` left when its process was killed."""
+    prefix = _temp_prefix(dst)
+    for tmp in dst.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = tmp.name[len(prefix):].split("-", 1)[0]
+        if tmp.is_dir() and not tmp.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_meta(directory: str | Path) -> dict:

@@ -131,6 +131,7 @@ def convert(parser: argparse.ArgumentParser) -> Handler:
         dst = Path(args.dst).expanduser()
         if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not args.force:
             raise InputError(f"{dst} already exists; pass --force to replace it, or choose a new DST")
+        checkpoint.check_destination(dst.resolve(), overwrite=args.force)  # refused before converting, not after
         # Each option belongs to one model: a checkpoint of the other kind is an error, not ignored.
         options = ({"expect": "fastpitch", "ema": True} if args.ema
                    else {"expect": "hifigan", "config": args.config} if args.config else {})
