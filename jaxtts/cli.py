@@ -201,6 +201,33 @@ def parity(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def prepare(parser: argparse.ArgumentParser) -> Handler:
+    """Compute a dataset's training features (mel, pitch, energy, ids) once, in parallel, resumably."""
+    parser.add_argument("data", help="LJSpeech-layout directory (metadata.csv + wavs/) or an NVIDIA filelist "
+                                     "(wavs/x.wav|pitch/x.pt|text[|speaker])")
+    parser.add_argument("out", help="directory for the features; running again computes only what is missing")
+    parser.add_argument("--root", metavar="DIR", help="the directory a filelist's paths are relative to "
+                                                      "(default: the filelist's directory)")
+    parser.add_argument("--pitch", choices=["pyin", "praat"], default="pyin",
+                        help="pyin: NVIDIA's estimator (default); praat: Praat's, many times faster")
+    parser.add_argument("--resample", action="store_true", help="resample files not at 22,050 Hz (default: refuse)")
+    parser.add_argument("--workers", type=int, metavar="N", help="processes (default: one per core)")
+
+    def run(args: argparse.Namespace) -> int:
+        from jaxtts.train import data
+
+        report = data.prepare(args.data, args.out, root=args.root, pitch_method=args.pitch, resample=args.resample,
+                              workers=args.workers)
+        for uid, reason in report.skipped.items():
+            print(f"jaxtts: skipped {uid}: {reason}", file=sys.stderr)
+        print(f"{report.out}: {report.prepared} utterances ({report.computed} computed, {report.cached} already "
+              f"there), {len(report.skipped)} skipped; pitch mean {report.pitch_mean:.2f} Hz, std "
+              f"{report.pitch_std:.2f} Hz")
+        return 0
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "normalize": normalize,
     "synthesize": synthesize,
@@ -208,6 +235,7 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "download": download,
     "bench": bench,
     "parity": parity,
+    "prepare": prepare,
 }
 
 

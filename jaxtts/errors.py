@@ -19,3 +19,7 @@ class InputError(JaxTTSError, ValueError):
 
 class TextError(JaxTTSError, ValueError):
     """Text that has nothing speakable in it."""
+
+
+class DataError(JaxTTSError, ValueError):
+    """A training dataset, one of its audio files or a prepared directory cannot be used."""
