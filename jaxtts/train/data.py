@@ -197,8 +197,10 @@ def _check_settings(out: Path, settings: dict) -> None:
         except (OSError, ValueError):
             old = None
         if old != settings:
-            raise DataError(f"{out} holds features prepared with other settings ({old}); give a new OUT directory, "
-                            "or delete this one to recompute")
+            differ = ", ".join(f"{k} {old.get(k)!r} (now {v!r})" for k, v in settings.items() if old.get(k) != v) \
+                if isinstance(old, dict) else "an unreadable settings.json"
+            raise DataError(f"{out} holds features prepared with other settings: {differ}; give a new OUT "
+                            "directory, or delete this one to recompute")
         return
     _write_json(path, settings)
 

@@ -28,6 +28,7 @@ PitchMethod = Literal["pyin", "praat"]
 PITCH_METHODS: tuple[str, ...] = ("pyin", "praat")
 PITCH_FMIN = 65.40639132514966  # librosa.note_to_hz("C2"), NVIDIA's pYIN range
 PITCH_FMAX = 2093.004522404789  # librosa.note_to_hz("C7")
+PRAAT_CEILING = 600.0  # Praat's own default for speech: up to C7 it takes fricative noise for pitch
 LOG_CLAMP = 1e-5  # dynamic_range_compression's clip_val
 
 
@@ -140,8 +141,8 @@ def estimate_pitch(audio: np.ndarray, n_frames: int, config: AudioConfig = Audio
     t * hop_length, as FastPitch's mel frames are.
 
     "pyin" is NVIDIA's `estimate_pitch`: librosa's pYIN over C2-C7 with frame_length 1024, padded or
-    cut to the mel's length. "praat" is Praat's autocorrelation tracker over the same range,
-    read at the same frame centres.
+    cut to the mel's length. "praat" is Praat's autocorrelation tracker from C2 to Praat's speech
+    ceiling, read at the same frame centres.
     """
     if method == "pyin":
         import librosa
@@ -164,7 +165,7 @@ def _praat_pitch(audio: np.ndarray, n_frames: int, config: AudioConfig) -> np.nd
 
     rate = config.sampling_rate
     sound = parselmouth.Sound(np.asarray(audio, dtype=np.float64), sampling_frequency=rate)
-    pitch = sound.to_pitch_ac(time_step=config.hop_length / rate, pitch_floor=PITCH_FMIN, pitch_ceiling=PITCH_FMAX)
+    pitch = sound.to_pitch_ac(time_step=config.hop_length / rate, pitch_floor=PITCH_FMIN, pitch_ceiling=PRAAT_CEILING)
     f0, times = pitch.selected_array["frequency"], pitch.xs()
     centres = np.arange(n_frames) * config.hop_length / rate
     voiced = f0 > 0
@@ -182,8 +183,9 @@ def normalize_pitch(pitch_hz: np.ndarray, mean: float, std: float) -> np.ndarray
 
 
 def beta_binomial_prior(n_tokens: int, n_frames: int, scaling: float = 1.0) -> np.ndarray:
-    """(n_frames, n_tokens): row i is BetaBinomial(n_tokens, scaling·i, scaling·(n_frames + 1 - i)) for
-    i = 1..n_frames, DLE's `beta_binomial_prior_distribution`; each row sums to 1."""
+    """(n_frames, n_tokens): row i is the pmf of BetaBinomial(n_tokens, scaling·i, scaling·(n_frames + 1 - i))
+    at 0..n_tokens - 1, i = 1..n_frames: DLE's `beta_binomial_prior_distribution` (the mass at n_tokens
+    is dropped, as there)."""
     from scipy.stats import betabinom
 
     i = np.arange(1, n_frames + 1)[:, None]
@@ -206,7 +208,7 @@ def attention_prior(n_frames: int, n_tokens: int, *, interpolate: bool = True) -
     `interpolate` (DLE's default, what its training uses) is `BetaBinomialInterpolator`: a cached
     prior at sizes rounded to (100 frames, 20 tokens), called with the two sizes swapped as DLE calls
     it, transposed and zoomed (linear) to the real size; its columns, not its rows, sum to about 1.
-    Otherwise the exact prior, whose rows sum to 1.
+    Otherwise the exact prior, whose rows sum to at most 1.
     """
     if not interpolate:
         return beta_binomial_prior(n_tokens, n_frames)
