@@ -144,13 +144,6 @@ def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None
     if pitch_method not in features.PITCH_METHODS:
         raise DataError(f"unknown pitch method {pitch_method!r}; choose one of {', '.join(features.PITCH_METHODS)}")
     utterances = read_dataset(data, root=root)
-    out = Path(out).expanduser()
-    store = out / "features"
-    store.mkdir(parents=True, exist_ok=True)
-    _check_settings(out, {"format": FORMAT, "audio": dataclasses.asdict(config), "pitch_method": pitch_method})
-    for stale in store.glob(".*.tmp"):  # left by a killed run
-        stale.unlink(missing_ok=True)
-
     skipped: dict[str, str] = {}
     ids: dict[str, list[int]] = {}
     for u in utterances:
@@ -158,8 +151,19 @@ def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None
             ids[u.id] = [int(i) for i in encode(u.text)]
         except JaxTTSError as e:
             skipped[u.id] = f"text: {_one_line(e)}"
-    usable = [u for u in utterances if u.id in ids]
-    usable = [u for u in usable if not _audio_problem(u, config, resample, skipped)]
+    usable = []
+    for u in utterances:
+        problem = skipped.get(u.id) or _audio_problem(u, config, resample)
+        if problem:
+            skipped[u.id] = problem
+        else:
+            usable.append(u)
+    out = Path(out).expanduser()
+    store = out / "features"
+    store.mkdir(parents=True, exist_ok=True)
+    _check_settings(out, {"format": FORMAT, "audio": dataclasses.asdict(config), "pitch_method": pitch_method})
+    for stale in store.glob(".*.tmp"):  # left by a killed run
+        stale.unlink(missing_ok=True)
     pending = [u for u in usable if not (store / f"{u.id}.npz").is_file()]
     failed = _compute_all(pending, store, config, pitch_method, resample, workers, progress)
     skipped.update(failed)
@@ -197,28 +201,27 @@ def _check_settings(out: Path, settings: dict) -> None:
         except (OSError, ValueError):
             old = None
         if old != settings:
-            differ = ", ".join(f"{k} {old.get(k)!r} (now {v!r})" for k, v in settings.items() if old.get(k) != v) \
-                if isinstance(old, dict) else "an unreadable settings.json"
+            differ = (", ".join(f"{k} {old.get(k)!r} (now {v!r})" for k, v in settings.items() if old.get(k) != v)
+                      if isinstance(old, dict) else "an unreadable settings.json")
             raise DataError(f"{out} holds features prepared with other settings: {differ}; give a new OUT "
                             "directory, or delete this one to recompute")
         return
     _write_json(path, settings)
 
 
-def _audio_problem(u: Utterance, config: AudioConfig, resample: bool, skipped: dict[str, str]) -> bool:
-    """Reads the file's header: a missing or unreadable file is skipped; a wrong rate is refused outright."""
+def _audio_problem(u: Utterance, config: AudioConfig, resample: bool) -> str | None:
+    """Why the file's header rules it out (then it is skipped), if it does; a wrong rate is refused outright."""
     import soundfile
 
     try:
         info = soundfile.info(str(u.wav))
     except (OSError, RuntimeError, soundfile.LibsndfileError) as e:
-        skipped[u.id] = f"audio: cannot read {u.wav}: {_one_line(e)}"
-        return True
+        return f"audio: cannot read {u.wav}: {_one_line(e)}"
     if info.samplerate != config.sampling_rate and not resample:
         raise DataError(f"{u.wav} is at {info.samplerate} Hz, but features are computed at {config.sampling_rate} Hz: "
                         "pass --resample (prepare(resample=True)) to resample such files, or resample the dataset "
                         "first (e.g. `sox in.wav -r 22050 out.wav`)")
-    return False
+    return None
 
 
 def _compute_all(pending: Sequence[Utterance], store: Path, config: AudioConfig, pitch_method: str,
@@ -272,7 +275,7 @@ def _compute_one(uid: str, wav: str, store: str, config: AudioConfig, pitch_meth
         _write_npz(Path(store) / f"{uid}.npz", mel=mel, pitch_hz=pitch, energy=features.energy(mel))
         return uid, None
     except Exception as e:  # noqa: BLE001 - one bad file must not stop the other thousands
-        return uid, f"{type(e).__name__}: {_one_line(e)}" if not isinstance(e, JaxTTSError) else _one_line(e)
+        return uid, f"audio: {_one_line(e) if isinstance(e, JaxTTSError) else f'{type(e).__name__}: {_one_line(e)}'}"
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:

@@ -61,6 +61,11 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig(), *, resampl
         raise DataError(f"{path} has {audio.shape[1]} channels; training takes mono audio: mix it down "
                         "(e.g. `sox in.wav -c 1 out.wav`)")
     audio = audio[:, 0]
+    if audio.size == 0:
+        raise DataError(f"{path} holds no samples")
+    peak = float(np.max(np.abs(audio)))
+    if not np.isfinite(peak) or peak > 1.0:
+        raise DataError(f"{path} has samples outside [-1, 1] (peak {peak:.3g}); write it as PCM or rescale it")
     if rate != config.sampling_rate:
         if not resample:
             raise DataError(f"{path} is at {rate} Hz, the model's audio is at {config.sampling_rate} Hz: resample "
@@ -68,11 +73,7 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig(), *, resampl
         import librosa
 
         audio = librosa.resample(audio, orig_sr=rate, target_sr=config.sampling_rate, res_type="soxr_hq")
-    if audio.size == 0:
-        raise DataError(f"{path} holds no samples")
-    peak = float(np.max(np.abs(audio)))
-    if not np.isfinite(peak) or peak > 1.0:
-        raise DataError(f"{path} has samples outside [-1, 1] (peak {peak:.3g}); write it as PCM or rescale it")
+        audio = np.clip(audio, -1.0, 1.0)  # the resampler's overshoot; NVIDIA's STFT asserts [-1, 1]
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
@@ -132,7 +133,9 @@ def peak_normalize(audio: np.ndarray) -> np.ndarray:
 def energy(mel: Any, *, xp: Any = np) -> Any:
     """FastPitch's energy target: the L2 norm over channels of each log-mel frame (not normalised)."""
     mel = xp.asarray(mel)
-    return xp.sqrt(xp.sum(mel.astype(xp.float64 if xp is np else mel.dtype) ** 2, axis=-2)).astype(xp.float32)
+    if xp is np:
+        mel = mel.astype(np.float64)
+    return xp.sqrt(xp.sum(mel ** 2, axis=-2)).astype(xp.float32)
 
 
 def estimate_pitch(audio: np.ndarray, n_frames: int, config: AudioConfig = AudioConfig(),
