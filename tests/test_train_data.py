@@ -107,6 +107,42 @@ def test_pyin_pitch_is_nvidias_estimate_pitch_exactly(golden_data, wavs, clip):
     np.testing.assert_array_equal(pitch, g["pitch_hz"][0])
 
 
+def pyin_like_transition(n_bins: int, width: int) -> np.ndarray:
+    import librosa
+
+    local = librosa.sequence.transition_local(n_bins, width, window="triangle", wrap=False)
+    return np.kron(librosa.sequence.transition_loop(2, 0.99), local)
+
+
+@pytest.mark.parametrize("case", ["random", "sparse observations", "jumps only zero transitions allow"])
+def test_sparse_viterbi_is_librosas_viterbi(case):
+    import librosa
+
+    rng = np.random.default_rng(7)
+    transition = pyin_like_transition(40, 7)
+    n_states, n_steps = transition.shape[0], 60
+    prob = rng.uniform(size=(n_states, n_steps))
+    if case == "sparse observations":
+        prob[rng.uniform(size=prob.shape) < 0.9] = 0.0
+    if case == "jumps only zero transitions allow":  # one state per frame, each far outside the last one's band
+        prob = np.zeros((n_states, n_steps))
+        prob[(np.arange(n_steps) * 17) % n_states, np.arange(n_steps)] = 1.0
+    expected = librosa.sequence.viterbi(prob, transition)
+    np.testing.assert_array_equal(features.sparse_viterbi(prob, transition), expected)
+    p_init = rng.dirichlet(np.ones(n_states))
+    np.testing.assert_array_equal(features.sparse_viterbi(prob[None], transition, p_init=p_init),
+                                  librosa.sequence.viterbi(prob[None], transition, p_init=p_init))
+
+
+def test_pyin_with_the_sparse_decoder_is_librosas_pyin():
+    import librosa
+
+    audio = np.concatenate([voice(0.3, 150.0), np.zeros(2000, np.float32), voice(0.3, 240.0, seed=1)])
+    expected, _, _ = librosa.pyin(audio, fmin=features.PITCH_FMIN, fmax=features.PITCH_FMAX, frame_length=1024)
+    n_frames = 1 + audio.size // 256
+    np.testing.assert_array_equal(features.estimate_pitch(audio, n_frames), np.nan_to_num(expected).astype(np.float32))
+
+
 @pytest.mark.parametrize("clip", CLIPS)
 def test_pitch_normalization_keeps_unvoiced_frames_at_zero(golden_data, clip):
     g = fastpitch_golden(golden_data, clip)
