@@ -114,7 +114,8 @@ def pyin_like_transition(n_bins: int, width: int) -> np.ndarray:
     return np.kron(librosa.sequence.transition_loop(2, 0.99), local)
 
 
-@pytest.mark.parametrize("case", ["random", "sparse observations", "jumps only zero transitions allow"])
+@pytest.mark.parametrize("case", ["random", "sparse observations", "jumps only zero transitions allow",
+                                  "an unreachable state"])
 def test_sparse_viterbi_is_librosas_viterbi(case):
     import librosa
 
@@ -127,6 +128,9 @@ def test_sparse_viterbi_is_librosas_viterbi(case):
     if case == "jumps only zero transitions allow":  # one state per frame, each far outside the last one's band
         prob = np.zeros((n_states, n_steps))
         prob[(np.arange(n_steps) * 17) % n_states, np.arange(n_steps)] = 1.0
+    if case == "an unreachable state":
+        transition[:, 3] = 0.0
+        transition /= transition.sum(axis=1, keepdims=True)
     expected = librosa.sequence.viterbi(prob, transition)
     np.testing.assert_array_equal(features.sparse_viterbi(prob, transition), expected)
     p_init = rng.dirichlet(np.ones(n_states))

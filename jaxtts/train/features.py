@@ -5,9 +5,10 @@
   padding of (n_fft - hop) / 2 gives n // hop frames, each half a hop later. Both use librosa's
   Slaney filterbank and log(clamp(x, 1e-5)); both run on NumPy or on `jax.numpy` (`xp=jnp`), so a
   trainer can take the mel of generated audio inside its loss.
-- `estimate_pitch`: NVIDIA's `estimate_pitch` (librosa's pYIN, C2-C7, frame 1024), or Praat's
-  autocorrelation tracker (`method="praat"`), many times faster; `benchmarks/bench_prepare.py`
-  measures how far the two agree.
+- `estimate_pitch`: NVIDIA's `estimate_pitch` (librosa's pYIN, C2-C7, frame 1024; its Viterbi
+  decoding swapped for `sparse_viterbi`, the same result in a fraction of the time), or Praat's
+  autocorrelation tracker (`method="praat"`), faster still; `benchmarks/bench_prepare.py` measures
+  how far the two agree.
 - `energy`, `normalize_pitch`, `attention_prior` (the beta-binomial prior as DLE's dataset returns it).
 
 The spectra are computed in float64 and the result rounded to float32: NVIDIA's float32
@@ -207,6 +208,8 @@ def sparse_viterbi(prob: np.ndarray, transition: np.ndarray, *, p_init: np.ndarr
     log_prob = np.log(prob + eps).T
     floor = np.log(eps)  # log_trans where transition is 0
     nonzero = [np.flatnonzero(transition[:, j]) for j in range(n_states)]
+    if not all(len(k) for k in nonzero):  # a state nothing leads to: every predecessor ties at log(tiny)
+        return dense(prob, transition, p_init=p_init)
     width = max(len(k) for k in nonzero)
     sources = np.stack([np.pad(k, (0, width - len(k)), mode="edge") for k in nonzero])  # (S, K), ascending
     rows = np.arange(n_states)[:, None]
