@@ -209,7 +209,7 @@ def prepare(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--root", metavar="DIR", help="the directory a filelist's paths are relative to "
                                                       "(default: the filelist's directory)")
     parser.add_argument("--pitch", choices=["pyin", "praat"], default="pyin",
-                        help="pyin: NVIDIA's estimator (default); praat: Praat's, many times faster")
+                        help="pyin: NVIDIA's estimator (default); praat: Praat's tracker, faster, not NVIDIA's pitch")
     parser.add_argument("--resample", action="store_true", help="resample files not at 22,050 Hz (default: refuse)")
     parser.add_argument("--workers", type=int, metavar="N", help="processes (default: one per core)")
 

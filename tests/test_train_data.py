@@ -318,7 +318,10 @@ def test_wrong_sample_rate_is_refused_before_any_work_or_resampled(tmp_path):
     assert report.prepared == 2 and report.computed == 2
     resampled = features.load_audio(root / "wavs" / "low.wav", resample=True)
     assert abs(resampled.size - 0.5 * RATE) <= 1
-    assert data.PreparedDataset(tmp_path / "out")[1].mel.shape == (80, 1 + resampled.size // 256)
+    prepared = data.PreparedDataset(tmp_path / "out")
+    assert prepared[1].mel.shape == (80, 1 + resampled.size // 256)
+    np.testing.assert_array_equal(prepared.audio(1), resampled)
+    np.testing.assert_array_equal(features.fastpitch_mel(prepared.audio(1)), prepared[1].mel)
     with pytest.raises(DataError, match="16000 Hz.*--resample"):
         features.load_audio(root / "wavs" / "low.wav")
 

@@ -345,6 +345,11 @@ class PreparedDataset:
     def __len__(self) -> int:
         return len(self.utterances)
 
+    def audio(self, i: int) -> np.ndarray:
+        """Utterance i's samples as its features were computed from (HiFi-GAN trains on these); a file
+        at another rate can only have been prepared with `resample`, so it is resampled the same way."""
+        return features.load_audio(self.utterances[i]["wav"], self.config, resample=True)
+
     def __getitem__(self, i: int) -> Example:
         u = self.utterances[i]
         with np.load(self.path / "features" / f"{u['id']}.npz") as item:
