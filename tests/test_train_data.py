@@ -78,6 +78,14 @@ def test_hifigan_mels_are_nvidias(golden_data, wavs, clip):
     assert_mel_close(features.hifigan_mel(normalized, loss_config), g["dataset_mel_loss"], max_log=5e-3)
 
 
+def test_the_mel_check_tells_the_two_variants_apart(golden_data, wavs):
+    """HiFi-GAN's frames sit half a hop later than FastPitch's: the check above must reject them."""
+    clip = SHORT[0]
+    audio = features.load_audio(wavs / f"{clip}.wav")
+    with pytest.raises(AssertionError):
+        assert_mel_close(features.hifigan_mel(audio), fastpitch_golden(golden_data, clip)["mel"][:, :-1], max_log=5e-3)
+
+
 def test_hifigan_mel_runs_in_jax_for_a_loss_on_generated_audio(golden_data, wavs):
     import jax
     import jax.numpy as jnp

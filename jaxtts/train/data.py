@@ -334,7 +334,8 @@ class PreparedDataset:
             raise DataError(f"{self.path} is not a prepared dataset ({_one_line(e)}); run `jaxtts prepare DATA "
                             f"{self.path}` first") from None
         if index.get("format") != FORMAT:
-            raise DataError(f"{self.path} was prepared by another jaxtts version; prepare it again into a new directory")
+            raise DataError(f"{self.path} was prepared by another jaxtts version; prepare it again into a new "
+                            "directory")
         self.config = AudioConfig(**index["audio"])
         self.utterances: list[dict] = index["utterances"]
         self.n_speakers: int = index["n_speakers"]
