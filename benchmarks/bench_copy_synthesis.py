@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
     from jaxtts import evaluate, voices
     from jaxtts.models import hifigan
 
+    if not (args.data / "metadata.csv").is_file():
+        raise SystemExit(f"{args.data} has no metadata.csv: give a corpus in LJSpeech layout (real recordings)")
     rows = [line.split("|") for line in (args.data / "metadata.csv").read_text().splitlines() if line.strip()]
     rows = rows[:3] if args.quick else rows
     result: dict = {"data": str(args.data), "clips": len(rows)}
