@@ -228,6 +228,43 @@ def prepare(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def evaluate(parser: argparse.ArgumentParser) -> Handler:
+    """Word error rate of synthesized or recorded speech, as an offline recognizer hears it."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text-file", metavar="FILE", help="synthesize each line of FILE, then recognize it")
+    source.add_argument("--corpus", metavar="DIR", help="recognize recordings in LJSpeech layout (DIR/metadata.csv, DIR/wavs/)")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N lines or recordings")
+    parser.add_argument("--json", metavar="FILE", help="also write each utterance's reference, hypothesis and WER")
+    _model_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        import json
+
+        from jaxtts import evaluate as ev
+
+        if args.corpus:
+            items = ev.read_corpus(args.corpus, args.limit)
+        else:
+            from jaxtts.engine import Synthesizer
+
+            try:
+                lines = Path(args.text_file).expanduser().read_text(encoding="utf-8").splitlines()[:args.limit]
+            except OSError as e:
+                raise InputError(f"cannot read --text-file {args.text_file}: {e.strerror}") from None
+            synth = Synthesizer(*_load_models(args))
+            items = ev.synthesized(synth, lines)
+        report = ev.score(items, progress=True)
+        if args.json:
+            out = Path(args.json).expanduser()
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp, out)
+        print(report)
+        return 0
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "normalize": normalize,
     "synthesize": synthesize,
@@ -236,6 +273,7 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "bench": bench,
     "parity": parity,
     "prepare": prepare,
+    "evaluate": evaluate,
 }
 
 
