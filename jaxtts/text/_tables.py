@@ -20,22 +20,29 @@ WEEKDAYS = _pairs(
     "thur=Thursday; thurs=Thursday; fri=Friday; sat=Saturday; sun=Sunday"
 )
 
+# Forms of address, before a name.
+HONORIFICS = _pairs("mr=mister; mrs=misses; ms=miz; messrs=messieurs")
 # Abbreviations read the same wherever they stand (dot optional).
-ALWAYS = _pairs(
-    "mr=mister; mrs=misses; ms=miz; messrs=messieurs; vs=versus; etc=et cetera; approx=approximately; "
-    "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
-    "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
-    "wwii=World War two"
-)
-# Read only with their dot ("Gen." is general, "Gen" may be a name; "Sat." is Saturday).
-WITH_DOT = {
+ALWAYS = {
+    **HONORIFICS,
     **_pairs(
-        "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; "
-        "sgt=sergeant; cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; "
-        "rev=reverend; hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; "
-        "prof=professor; supt=superintendent; co=company; bros=brothers; sr=senior; esp=especially; "
-        "cf=compare; esq=esquire; rt=right; sept=September"
+        "vs=versus; etc=et cetera; approx=approximately; "
+        "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
+        "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
+        "wwii=World War two"
     ),
+}
+# Titles and ranks, before a name; read only with their dot ("Gen." is general, "Gen" may be a name).
+TITLES = _pairs(
+    "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; "
+    "sgt=sergeant; cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; "
+    "rev=reverend; hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; "
+    "prof=professor; supt=superintendent"
+)
+# Read only with their dot ("Sat." is Saturday, "Sat" may be the verb).
+WITH_DOT = {
+    **TITLES,
+    **_pairs("co=company; bros=brothers; sr=senior; esp=especially; cf=compare; esq=esquire; rt=right; sept=September"),
     **{k: v for k, v in MONTHS.items() if k != "may"},
     **{k: v for k, v in WEEKDAYS.items() if len(k) > 2},
 }
@@ -44,10 +51,19 @@ BEFORE_NUMBER = _pairs(
     "no=number; nos=numbers; pp=pages; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
     "art=article; eq=equation; ext=extension; apt=apartment"
 )
+# Read before a number by their own rule, since elsewhere they are letters or units: "p. 41" page,
+# "sec. 5" section (but "30 sec." seconds).
+NUMBER_PREFIXES = _pairs("p=page; sec=section")
 # Title before a name, place type after one.
 TITLE_OR_PLACE = {"st": ("saint", "street"), "dr": ("doctor", "drive")}
-TITLE_ONLY = _pairs("mt=mount; ft=fort")  # before a name only
+TITLE_ONLY = _pairs("mt=mount; ft=fort; fr=father")  # before a name only
 TITLE_NOUNS = frozenset({"dr"})  # titles that are nouns on their own after a determiner: "ask your Dr."
+# Abbreviations that a name or a date follows, so their dot almost never ends a sentence: "Dr. Smith",
+# "Jan. 5", "Smith vs. Jones", "Sammy Davis Jr. sang".
+BEFORE_A_NAME = frozenset(
+    {*HONORIFICS, *TITLES, *TITLE_OR_PLACE, *TITLE_ONLY, *(k for k, v in WITH_DOT.items() if v in MONTHS.values())}
+    | {"jr", "sr", "vs", "cf", "approx"}
+)
 STREET_TYPES = _pairs(
     "st=street; street=street; ave=avenue; avenue=avenue; dr=drive; drive=drive; rd=road; road=road; "
     "blvd=boulevard; boulevard=boulevard; ln=lane; lane=lane; ct=court; court=court; "
@@ -124,6 +140,7 @@ CURRENCIES = {
     "₹": ("rupee", "rupees", "paisa", "paise"),
     "₽": ("ruble", "rubles", "kopeck", "kopecks"),
 }
+CURRENCY_SYMBOLS = "".join(CURRENCIES)
 # ISO 4217 codes said as the currency: code -> (the dollar's country, symbol)
 CURRENCY_CODES = {
     "USD": ("United States", "$"), "CAD": ("Canadian", "$"), "AUD": ("Australian", "$"),

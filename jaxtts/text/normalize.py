@@ -21,6 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from jaxtts.text import _codes as codes
+from jaxtts.text import _dates as dates
+from jaxtts.text import _money as money
 from jaxtts.text import _numeric as numeric
 from jaxtts.text import numbers as nums
 from jaxtts.text._context import (
@@ -32,11 +35,12 @@ from jaxtts.text._context import (
     sentence_start,
     shouting,
 )
-from jaxtts.text._numeric import CURRENCY_SYMBOLS, DAY, ORD
+from jaxtts.text._dates import DAY, ORD
 from jaxtts.text._tables import (
     ALWAYS,
     BEFORE_NUMBER,
     CURRENCY_CODES,
+    CURRENCY_SYMBOLS,
     DETERMINERS,
     DIRECTIONS,
     FUNCTION_WORDS,
@@ -445,23 +449,23 @@ def _slashed(text: str, m: Match) -> Result:
 
 _HANDLERS = {
     "slashed": _slashed,
-    "money": numeric.money,
+    "money": money.money,
     "url": _web,
     "email": _web,
     "domain": _web,
-    "dmf": numeric.date_month_first,
+    "dmf": dates.date_month_first,
     "wday": _weekday,
     "wrange": _weekday_range,
-    "code": numeric.code,
+    "code": codes.code,
     "abbr": _abbreviation,
     "caps": _caps,
     "cons": _consonants,
     "simple": numeric.simple,
-    "phone": numeric.phone,
-    "ip": numeric.ip_address,
-    "dnum": numeric.date_numeric,
-    "ddm": numeric.date_day_first,
-    "time": numeric.time_of_day,
+    "phone": codes.phone,
+    "ip": codes.ip_address,
+    "dnum": dates.date_numeric,
+    "ddm": dates.date_day_first,
+    "time": dates.time_of_day,
     "num": numeric.number,
     "digits": numeric.number,
     "sym": _symbols,
