@@ -334,6 +334,7 @@ def test_measurement_units(text, spoken):
     ("He lives on Elm Dr. Who knew?", "He lives on Elm drive. Who knew?"),
     ("Mr. and Mrs. Jones", "mister and misses Jones"),
     ("Ms. Lee", "miz Lee"),
+    ("Fr. Brown said Mass.", "father Brown said Mass."),
     ("St. Patrick's cathedral", "saint Patrick's cathedral"),
     ("st Louis", "saint Louis"),
     ("onto Main St. right now", "onto Main street right now"),
@@ -497,6 +498,31 @@ def test_web_markup_and_character_references_are_not_read(text, spoken):
 
 
 @table(
+    ("\x1b[31mError\x1b[0m: disk full", "Error: disk full"),  # not "thirty one meters"
+    ("\x1b[1;32m5\x1b[0m files", "five files"),
+    ("\x1b]0;build\x07Done.", "Done."),  # a window title
+    ("a<script>var x = 1;</script>b", "a b"),
+    ('<style type="text/css">p {color: red}</style>Hi', "Hi"),
+    ("<!-- TODO: fix -->Hello", "Hello"),
+    ("the <script> tag", "the script tag"),  # nothing closes it: prose about HTML
+)
+def test_what_a_terminal_or_a_browser_never_shows_is_not_read(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
+    ("He said שלום to me.", "He said to me."),
+    ("مرحبا بالعالم", ""),
+    ("Call ٣٤٥ now", "Call three hundred forty five now"),  # their digits are still numbers
+    ("नमस्ते means hello", "means hello"),
+    ("Москва", "Moskva"),  # alphabets are transliterated
+    ("東京", "DongJing"),
+)
+def test_scripts_that_do_not_write_their_vowels_are_skipped_not_spelled(text, spoken):
+    assert normalize(text) == spoken
+
+
+@table(
     ("B2A23C", "B two A twenty three C"),
     ("COVID-19", "COVID-nineteen"),
     ("covid-19.5", "covid-nineteen point five"),
@@ -629,6 +655,8 @@ _ADVERSARIAL = {
     "dates": "Jan 5, 2024 " * (_MEGABYTE // 12),
     "tag-like": '<a b="c" d=e ' * (_MEGABYTE // 13),
     "references": "&amp;&#x4;&bogus" * (_MEGABYTE // 17),
+    "unclosed scripts": "<script><style><!--" * (_MEGABYTE // 19),
+    "escapes": "\x1b[1;\x1b]\x1b" * (_MEGABYTE // 8),
 }
 
 
