@@ -8,8 +8,8 @@ import re
 
 from jaxtts.text import numbers as nums
 from jaxtts.text._context import LETTERS, pad, prev_token, prev_word
-from jaxtts.text._tables import PER_UNITS, SYMBOL_NAMES
-from jaxtts.text._units import unit_names
+from jaxtts.text._tables import IDENTIFIER_LABELS, PER_UNITS, SYMBOL_NAMES
+from jaxtts.text._units import before_a_noun, unit_names
 from jaxtts.text._words import word_piece
 
 Match = re.Match
@@ -20,6 +20,7 @@ _PHONE_CUES = frozenset("call calling phone tel telephone dial fax cell mobile t
 _CHAIN = re.compile(r"[\w.]+(?:[-/][\w.]+){2,}|\d+[-/][A-Za-z][\w/-]*")
 _ID_PAIR = re.compile(r"0\d+-\d+(?![\w-])|[1-9]\d*-0\d+(?![\w-])")
 _SERIAL_PARTS = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?|.")
+_IDENTIFIER = re.compile(r"\d[\d,]*(?:\s?[-/]\s?[\dA-Z][\d,A-Z]*)*(?<!,)")
 
 # Labels whose 3+ digit numbers are said digit by digit ("PIN 4821", "card ending in 8876") or in
 # pairs like a house number ("room 1204": twelve oh four, "flight 302": three oh two). Aircraft
@@ -29,10 +30,12 @@ _PAIRED_LABELS = frozenset("room rm flight highway hwy interstate route apartmen
 
 
 def label_reading(text: str, start: int, digits: str) -> str | None:
-    """The reading a label before the number asks for, if any."""
+    """The reading a label before the number asks for, if any: digit by digit after 'PIN', an
+    identifier label ('part number') or a telephone cue ('call 999', but 'call 100 people')."""
     label = prev_token(text, start).lower().rstrip(".:#,")
     ending_in = label == "in" and prev_word(text, start - len(label) - 1).lower() in ("ending", "ends")
-    if label in _DIGIT_LABELS or ending_in:
+    dialled = label in _PHONE_CUES and not before_a_noun(text, start + len(digits))
+    if label in _DIGIT_LABELS or ending_in or dialled or _identifier_label(text, start):
         return nums.spell_digits(digits)
     if label in _PAIRED_LABELS:
         return house_number(digits, "oh")
@@ -101,6 +104,30 @@ def _is_serial(token: str) -> bool:
     return tail is None or (unit_names(tail.group()) is None and tail.group() not in PER_UNITS)
 
 
+def _identifier_label(text: str, start: int) -> bool:
+    """An identifier label comes before the number, perhaps with 'number', 'No.' or '#' between:
+    'ISBN 0-306', 'part number 4523', 'patent No. 7,654,321', 'order #1234'."""
+    label = prev_token(text, start)
+    key = label.lower().rstrip(".:#,")
+    if key in IDENTIFIER_LABELS:
+        return True
+    if key not in ("number", "no", "nos", "") or not label:
+        return False
+    before = prev_token(text, text.rfind(label, 0, start)).lower().rstrip(".:,")
+    return before in IDENTIFIER_LABELS
+
+
+def identifier(text: str, start: int) -> Result | None:
+    """A number after an identifier label, with its dashed or slashed groups ('runway 09/27',
+    'application No. 10/123,456'): digit by digit, letters spelled, a pause between groups."""
+    if not _identifier_label(text, start):
+        return None
+    m = _IDENTIFIER.match(text, start)
+    groups = [g.replace(",", "") for g in re.split(r"\s?[-/]\s?", m.group())]
+    words = " - ".join(nums.spell_digits(g) if g.isdigit() else serial(g) for g in groups)
+    return pad(text, start, m.end(), words), m.end()
+
+
 def local_phone(text: str, start: int) -> Result | None:
     """'call 555-1234': after a word that cues a telephone, a local number is one."""
     if prev_word(text, start).lower() in _PHONE_CUES and (local := _LOCAL_PHONE.match(text, start)) is not None:
@@ -121,6 +148,10 @@ def chain(text: str, start: int) -> Result | None:
     letters that are no unit, read as a code."""
     if (m := _CHAIN.match(text, start)) is None or not _is_serial(m.group()):
         return None
+    groups = m.group().split("-")
+    if len(groups) >= 4 and all(g.isdigit() or g == "X" for g in groups):  # an ISBN: "0-306-40615-2"
+        words = " - ".join(nums.spell_digits(g) if g.isdigit() else g for g in groups)
+        return pad(text, start, m.end(), words), m.end()
     return pad(text, start, m.end(), serial(m.group())), m.end()
 
 

@@ -23,10 +23,14 @@ from jaxtts.text._tables import (
     NOT_PLURAL,
     NUMBER_LABELS,
     PER_UNITS,
+    LENGTH_UNITS,
+    POWERS,
+    ROMAN_CARDINAL_NOUNS,
+    SCORE_CONTEXT,
     STREET_TYPES,
     UNITS,
 )
-from jaxtts.text._units import before_a_noun, is_inches, unit_names, units_after
+from jaxtts.text._units import POWER_SUFFIX, before_a_noun, is_inches, per_unit, unit_names, units_after
 from jaxtts.text._words import spell, word_piece
 
 Match = re.Match
@@ -48,7 +52,7 @@ _RESOLUTIONS = frozenset("144 240 360 480 576 720 1080 1440 2160 4320".split()) 
 _OVER_LETTER = re.compile(r"/([A-Za-z])(?![\w/-])")  # "1/f noise": one over F
 _EXPONENT = re.compile(r"[eE](?P<esign>[-+])?(?P<exp>\d{1,3})(?![\w.])")  # "6.02e23", "1e-5"
 _TO_NOW = re.compile(r"\s?-\s?(?=(?i:present|now|today|date)(?![A-Za-z]))")
-_PER = re.compile(r"/(?P<u>[A-Za-z]{1,5})(?![\w/])")
+_PER = re.compile(r"\s?/(?P<u>[A-Za-z]{1,5})(?:\^?(?P<pow>[23]))?(?![\w/])")
 _ERA = re.compile(r"\s?(?P<era>A\.?D|B\.?C(?:\.?E)?|C\.?E)(?![A-Za-z])\.?")
 _VERSION = re.compile(r"(?:\.\d+)+(?=\.?(?![\w.]))")
 _FEET_INCHES = re.compile(r"'\s?(\d{1,2}(?:\.\d+)?)(?:\"|'')")
@@ -67,6 +71,7 @@ _INERT = frozenset(("", ",", ";", ":", "!", "?", ")", "]", ".", "\n", "\t", "\r"
 _OPERATORS = "-+*=/×÷–"
 _OPERATOR_WORDS = {"+": "plus", "*": "times", "×": "times", "=": "equals", "÷": "divided by"}
 _MATH_BEFORE = frozenset("= + * x × /".split())
+_LABELS = NUMBER_LABELS | ROMAN_CARDINAL_NOUNS  # after them a capital is part of a name: "seat 5A", "Grade 3 A"
 _YEAR_PREPOSITIONS = frozenset(
     "in since by until till of from to during before after around circa year years summer spring "
     "autumn fall winter early late mid the".split()
@@ -107,10 +112,12 @@ def _integer(text: str, start: int, end: int, digits: str, grouped: bool) -> Res
     if grouped:
         return nums.cardinal(digits), end
     n = len(digits)
-    after = text[end + 1 : end + 2]  # a street name or ordinal: "350 5th Ave"
-    street = _STREET_AFTER.match(text, end) if n <= 5 and (after.isupper() or after.isdigit()) else None
+    letter = text[end] if text[end : end + 2].isupper() and text[end + 1 : end + 2] == " " else ""  # "221B Baker St"
+    after = text[end + len(letter) + 1 : end + len(letter) + 2]  # a street name or ordinal: "350 5th Ave"
+    street = _STREET_AFTER.match(text, end + len(letter)) if n <= 5 and (after.isupper() or after.isdigit()) else None
     if street is not None:
-        words = codes.house_number(digits)
+        words = codes.house_number(digits) + (" " + letter if letter else "")
+        end += len(letter)
         if street.group("dir"):
             words += " " + DIRECTIONS[street.group("dir").lower()]
             end = street.end("dir") + (text[street.end("dir") : street.end("dir") + 1] == ".")
@@ -129,8 +136,8 @@ def _integer(text: str, start: int, end: int, digits: str, grouped: bool) -> Res
 
 def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: Match) -> str:
     """'-' between numbers: 'minus' in arithmetic ('35-20=15', '3 - 2'); 'to' between numbers of
-    similar size (a range '10-20', '1960-80', hours '9-5', a score '5-4'); else a pause ('978-0',
-    or codes: '4F7-2B9')."""
+    similar size (a range '10-20', '1960-80', hours '9-5', a score '5-4', 'won 3 - 1') and in a span
+    of years ('1914 - 18'); else a pause ('978-0', or codes: '4F7-2B9')."""
     b = _NEXT_NUMBER.match(text, op.end())
     b_int, b_frac = b.group("int") or "", b.group("frac") or ""
     if "=" in text[b.end() : b.end() + 3] or prev_token(text, start).endswith("="):
@@ -142,11 +149,19 @@ def _dash_word(text: str, start: int, a_int: str, a_frac: str, op: Match) -> str
         return "-"
     if len(a_digits) > 15 or len(b_digits) > 15:
         return "-"
-    a_val, b_val = float(f"{a_digits or 0}.{a_frac or 0}"), float(f"{b_digits}.{b_frac or 0}")
-    if a_val >= b_val and (op.group("pre") or op.group("post")):
-        return "minus"
     year_shorthand = len(a_digits) == 4 and len(b_digits) == 2 and int(b_digits) > int(a_digits) % 100
+    if year_shorthand and "1000" <= a_digits <= "2099" and not a_frac and not b_frac:
+        return "to"  # "1914 - 18": a span of years
+    a_val, b_val = float(f"{a_digits or 0}.{a_frac or 0}"), float(f"{b_digits}.{b_frac or 0}")
+    if a_val >= b_val and (op.group("pre") or op.group("post")) and not _a_score(text, start, b.end()):
+        return "minus"
     return "to" if abs(len(a_digits) - len(b_digits)) <= 1 or year_shorthand else "-"
+
+
+def _a_score(text: str, start: int, end: int) -> bool:
+    """A word of winning, losing or scoring before 'a - b' or after it: 'won 3 - 1', 'a 2 - 0 win'."""
+    before = prev_token(text, start).lower().strip(",;:()")
+    return before in SCORE_CONTEXT or next_word(text, end).lower() in SCORE_CONTEXT
 
 
 _RETIREMENT_PLANS = frozenset({"401", "403", "457"})  # US plans named after tax-code sections
@@ -249,11 +264,17 @@ def _after_number(text: str, start: int, end: int, words: str, singular: bool, w
         return money
     if c.isalpha() or c in "°-" or c2.isalpha() or c2 == "°":
         prev = prev_token(text, start).lower()
-        if (units := units_after(text, end, singular or prev in ("a", "an"))) is not None:  # "a 3.5mm jack"
+        capitals = (c if c != " " else c2).isupper() and (  # "a 100 W bulb", but "seat 5A", "in 1990 A", "02 A"
+            prev.rstrip(".:#,") not in _LABELS and not (len(whole) == 4 and "1000" <= whole <= "2099")
+            and whole[:1] != "0" and not text[start - 1 : start].isalpha()  # "25d08A"
+        )
+        if (units := units_after(text, end, singular or prev in ("a", "an"), capitals)) is not None:  # "a 3.5mm jack"
             if not singular and prev in DETERMINERS and before_a_noun(text, units[1]):  # "the 100 m sprint"
-                units = units_after(text, end, True)
+                units = units_after(text, end, True, capitals)
             return f"{words} {units[0]}", units[1]
-    if c == "/" and (per := _PER.match(text, end)) is not None and (unit := PER_UNITS.get(per.group("u"))):
+    if (c == "/" or c2 == "/") and (per := _PER.match(text, end)) is not None and (unit := per_unit(per.group("u"))):
+        if power := per.group("pow"):  # "250 /km2": per square kilometer
+            unit = f"{POWERS[power]} {unit}" if per.group("u").lower() in LENGTH_UNITS else unit + POWER_SUFFIX[power]
         return f"{words} per {unit}", per.end()
     if (c in "ABC" or c2 in "ABC") and not frac and len(whole) <= 4 and (era := _ERA.match(text, end)):
         words = f"{nums.year(whole)} {spell(era.group('era').replace('.', ''))}"
@@ -312,6 +333,9 @@ def number(text: str, m: Match) -> Result:
     digits = whole.replace(",", "")
     if not digits and frac is None:  # a lone sign
         return text[start], start + 1
+    grouped = c in "-/" or "," in whole or text[end : end + 2] == " /"
+    if grouped and not sign and frac is None and (ident := codes.identifier(text, start)) is not None:  # "ISBN 0-306-40615-2"
+        return ident
     if c in " -" and not sign and frac is None and (now := _TO_NOW.match(text, end)) is not None:  # "1990-present"
         return pad(text, start, end, _integer(text, start, end, digits, "," in whole)[0]) + " to ", now.end()
     if c in "-/" and not sign and frac is None:

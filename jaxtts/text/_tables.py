@@ -116,7 +116,10 @@ UNITS = {
         "square inch; kpa=kilopascal|kilopascals; atm=atmosphere|atmospheres; db=decibel|decibels; "
         "ppm=part per million|parts per million; px=pixel|pixels; ha=hectare|hectares; "
         "mol=mole|moles; °c=degree Celsius|degrees Celsius; °f=degree Fahrenheit|degrees Fahrenheit; "
-        "°=degree|degrees; bn=billion|billion"
+        "°=degree|degrees; bn=billion|billion; "
+        # single capitals are looked up exactly, and read as units only where no label precedes
+        # the number ("a 100 W bulb", but "seat 5A"): see `_units.units_after`
+        "W=watt|watts; V=volt|volts; A=amp|amps; L=liter|liters"
     ).items()
 }
 # Only after a slash ("$20/mo", "3 km/h"): too ambiguous on their own.
@@ -180,9 +183,22 @@ ROMAN_ORDINAL_NOUNS = frozenset(
 )
 # Words before a noun: after them "Dr." is the noun doctor ("ask your Dr.").
 DETERMINERS = frozenset("the a an my your his her its our their this that each every any no".split())
+# Words around "3 - 1" that make a spaced dash between numbers a score, not a subtraction.
+SCORE_CONTEXT = frozenset(
+    "won win wins winning lost lose loses losing beat beats beating defeated defeat drew draw tied tie "
+    "led lead leads leading trailed trailing finished ended score scored scores scoring victory loss "
+    "result final margin set sets game games match".split()
+)
+# Labels whose number is an identifier, read digit by digit in its groups: "ISBN 0-306-40615-2",
+# "part number 4523", "runway 09/27", "patent 7,654,321" ("number", "No." or "#" may come between).
+IDENTIFIER_LABELS = frozenset(
+    "isbn part serial order tracking reference ref confirmation invoice policy patent patents "
+    "application docket receipt ticket runway runways sku upc".split()
+)
 # Words around "4/5" that make it a score, read "four out of five": "rated 4/5", "7/10 stars".
 SCORE_WORDS = frozenset("rated rating ratings rate scored score scores scoring graded grade stars points marks".split())
-# Names of monarchs and popes: after them even a lone "I" or "V" is a regnal number ("David I").
+# Names of monarchs and popes (and first names: "John Smith III"): a Roman numeral after them is a
+# regnal ordinal ("Henry V" the fifth), after other names a cardinal ("Rocky II", "Apollo XI").
 REGNAL_NAMES = frozenset(
     "Henry Edward George William Richard James Charles Louis Elizabeth Mary Anne John Stephen Philip "
     "Ferdinand Frederick Francis Joseph Leopold Peter Paul Pius Leo Gregory Benedict Clement Innocent "
@@ -191,7 +207,12 @@ REGNAL_NAMES = frozenset(
     "Justinian Theodosius Ptolemy Ramesses Amenhotep Thutmose Sixtus Julius Victor Umberto Pedro Manuel "
     "Sancho Casimir Matthias Selim Suleiman Mehmed Murad Darius Xerxes Cyrus Antiochus Herod Edmund "
     "Harold Canute Alfred Athelstan Kenneth Duncan Donald Macbeth Lothair Pepin Childeric Clovis "
-    "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret".split()
+    "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret "
+    "Cleopatra Seti Senusret Amenemhat Shalmaneser Ashurnasirpal Nebuchadnezzar Artaxerxes Mithridates "
+    "Seleucus Demetrius Michael Basil Romanus Isaac Andronicus Vasily Dmitri Boris Fyodor Mieszko "
+    "Boleslaw Ladislaus Wladyslaw Andrew Eric Valdemar Sigurd Magnus Alexios Leopold Ludwig Adolf "
+    "Innocent Hadrian Marcus Sebastian Afonso Joao Hugh Guy Raymond Bohemond Amadeus Victor "
+    "Emmanuel".split()
 )
 # Titles before a monarch's name: "Queen Victoria I", "Tsar Boris I" are regnal whatever the name.
 ROYAL_TITLES = frozenset(
