@@ -65,3 +65,11 @@ def test_linear_time_on_a_megabyte(unit):
     start = time.process_time()
     split_sentences(text)
     assert time.process_time() - start < 2.0
+
+
+def test_every_title_and_rank_in_the_shared_tables_keeps_its_name():
+    assert split_sentences("He shot at Maj. Gen. Edwin A. Walker. He missed.") == [
+        "He shot at Maj. Gen. Edwin A. Walker.",
+        "He missed.",
+    ]
+    assert split_sentences("Ask Fr. Brown. Then Pvt. Ryan.") == ["Ask Fr. Brown.", "Then Pvt. Ryan."]

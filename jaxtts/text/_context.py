@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from jaxtts.text._tables import SENTENCE_STARTERS
+from jaxtts.text._tables import CURRENCY_SYMBOLS, SENTENCE_STARTERS
 
 WINDOW = 64
 WORD = re.compile(r"[A-Za-z][A-Za-z'&]*")
+LETTERS = re.compile(r"[A-Za-z]+")
+RANGE_DASH = re.compile(rf"\s?[-–]\s?(?=[{CURRENCY_SYMBOLS}]?\.?\d)")  # "9:00 - 5:00", "$5-10": a range
 _TOKEN = re.compile(r"\S+")
 OPENING = "\"'(["
 CLOSING = "\"')]"

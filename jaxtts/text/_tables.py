@@ -20,22 +20,29 @@ WEEKDAYS = _pairs(
     "thur=Thursday; thurs=Thursday; fri=Friday; sat=Saturday; sun=Sunday"
 )
 
+# Forms of address, before a name.
+HONORIFICS = _pairs("mr=mister; mrs=misses; ms=miz; messrs=messieurs")
 # Abbreviations read the same wherever they stand (dot optional).
-ALWAYS = _pairs(
-    "mr=mister; mrs=misses; ms=miz; messrs=messieurs; vs=versus; etc=et cetera; approx=approximately; "
-    "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
-    "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
-    "wwii=World War two"
-)
-# Read only with their dot ("Gen." is general, "Gen" may be a name; "Sat." is Saturday).
-WITH_DOT = {
+ALWAYS = {
+    **HONORIFICS,
     **_pairs(
-        "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; "
-        "sgt=sergeant; cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; "
-        "rev=reverend; hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; "
-        "prof=professor; supt=superintendent; co=company; bros=brothers; sr=senior; esp=especially; "
-        "cf=compare; esq=esquire; rt=right; sept=September"
+        "vs=versus; etc=et cetera; approx=approximately; "
+        "ltd=limited; inc=incorporated; corp=corporation; dept=department; govt=government; jr=junior; "
+        "e.g=for example; i.e=that is; a.k.a=also known as; viz=namely; ph.d=P H D; wwi=World War one; "
+        "wwii=World War two"
     ),
+}
+# Titles and ranks, before a name; read only with their dot ("Gen." is general, "Gen" may be a name).
+TITLES = _pairs(
+    "gen=general; maj=major; lt=lieutenant; lieut=lieutenant; col=colonel; capt=captain; "
+    "sgt=sergeant; cpl=corporal; pvt=private; adm=admiral; cmdr=commander; brig=brigadier; "
+    "rev=reverend; hon=honorable; gov=governor; sen=senator; rep=representative; pres=president; "
+    "prof=professor; supt=superintendent"
+)
+# Read only with their dot ("Sat." is Saturday, "Sat" may be the verb).
+WITH_DOT = {
+    **TITLES,
+    **_pairs("co=company; bros=brothers; sr=senior; esp=especially; cf=compare; esq=esquire; rt=right; sept=September"),
     **{k: v for k, v in MONTHS.items() if k != "may"},
     **{k: v for k, v in WEEKDAYS.items() if len(k) > 2},
 }
@@ -44,10 +51,19 @@ BEFORE_NUMBER = _pairs(
     "no=number; nos=numbers; pp=pages; vol=volume; vols=volumes; fig=figure; figs=figures; ch=chapter; "
     "art=article; eq=equation; ext=extension; apt=apartment"
 )
+# Read before a number by their own rule, since elsewhere they are letters or units: "p. 41" page,
+# "sec. 5" section (but "30 sec." seconds).
+NUMBER_PREFIXES = _pairs("p=page; sec=section")
 # Title before a name, place type after one.
 TITLE_OR_PLACE = {"st": ("saint", "street"), "dr": ("doctor", "drive")}
-TITLE_ONLY = _pairs("mt=mount; ft=fort")  # before a name only
+TITLE_ONLY = _pairs("mt=mount; ft=fort; fr=father")  # before a name only
 TITLE_NOUNS = frozenset({"dr"})  # titles that are nouns on their own after a determiner: "ask your Dr."
+# Abbreviations that a name or a date follows, so their dot almost never ends a sentence: "Dr. Smith",
+# "Jan. 5", "Smith vs. Jones", "Sammy Davis Jr. sang".
+BEFORE_A_NAME = frozenset(
+    {*HONORIFICS, *TITLES, *TITLE_OR_PLACE, *TITLE_ONLY, *(k for k, v in WITH_DOT.items() if v in MONTHS.values())}
+    | {"jr", "sr", "vs", "cf", "approx"}
+)
 STREET_TYPES = _pairs(
     "st=street; street=street; ave=avenue; avenue=avenue; dr=drive; drive=drive; rd=road; road=road; "
     "blvd=boulevard; boulevard=boulevard; ln=lane; lane=lane; ct=court; court=court; "
@@ -100,7 +116,10 @@ UNITS = {
         "square inch; kpa=kilopascal|kilopascals; atm=atmosphere|atmospheres; db=decibel|decibels; "
         "ppm=part per million|parts per million; px=pixel|pixels; ha=hectare|hectares; "
         "mol=mole|moles; °c=degree Celsius|degrees Celsius; °f=degree Fahrenheit|degrees Fahrenheit; "
-        "°=degree|degrees; bn=billion|billion"
+        "°=degree|degrees; bn=billion|billion; "
+        # single capitals are looked up exactly, and read as units only where no label precedes
+        # the number ("a 100 W bulb", but "seat 5A"): see `_units.units_after`
+        "W=watt|watts; V=volt|volts; A=amp|amps; L=liter|liters"
     ).items()
 }
 # Only after a slash ("$20/mo", "3 km/h"): too ambiguous on their own.
@@ -124,6 +143,7 @@ CURRENCIES = {
     "₹": ("rupee", "rupees", "paisa", "paise"),
     "₽": ("ruble", "rubles", "kopeck", "kopecks"),
 }
+CURRENCY_SYMBOLS = "".join(CURRENCIES)
 # ISO 4217 codes said as the currency: code -> (the dollar's country, symbol)
 CURRENCY_CODES = {
     "USD": ("United States", "$"), "CAD": ("Canadian", "$"), "AUD": ("Australian", "$"),
@@ -163,9 +183,22 @@ ROMAN_ORDINAL_NOUNS = frozenset(
 )
 # Words before a noun: after them "Dr." is the noun doctor ("ask your Dr.").
 DETERMINERS = frozenset("the a an my your his her its our their this that each every any no".split())
+# Words around "3 - 1" that make a spaced dash between numbers a score, not a subtraction.
+SCORE_CONTEXT = frozenset(
+    "won win wins winning lost lose loses losing beat beats beating defeated defeat drew draw tied tie "
+    "led lead leads leading trailed trailing finished ended score scored scores scoring victory loss "
+    "result final margin set sets game games match".split()
+)
+# Labels whose number is an identifier, read digit by digit in its groups: "ISBN 0-306-40615-2",
+# "part number 4523", "runway 09/27", "patent 7,654,321" ("number", "No." or "#" may come between).
+IDENTIFIER_LABELS = frozenset(
+    "isbn part serial order tracking reference ref confirmation invoice policy patent patents "
+    "application docket receipt ticket runway runways sku upc".split()
+)
 # Words around "4/5" that make it a score, read "four out of five": "rated 4/5", "7/10 stars".
 SCORE_WORDS = frozenset("rated rating ratings rate scored score scores scoring graded grade stars points marks".split())
-# Names of monarchs and popes: after them even a lone "I" or "V" is a regnal number ("David I").
+# Names of monarchs and popes (and first names: "John Smith III"): a Roman numeral after them is a
+# regnal ordinal ("Henry V" the fifth), after other names a cardinal ("Rocky II", "Apollo XI").
 REGNAL_NAMES = frozenset(
     "Henry Edward George William Richard James Charles Louis Elizabeth Mary Anne John Stephen Philip "
     "Ferdinand Frederick Francis Joseph Leopold Peter Paul Pius Leo Gregory Benedict Clement Innocent "
@@ -174,7 +207,12 @@ REGNAL_NAMES = frozenset(
     "Justinian Theodosius Ptolemy Ramesses Amenhotep Thutmose Sixtus Julius Victor Umberto Pedro Manuel "
     "Sancho Casimir Matthias Selim Suleiman Mehmed Murad Darius Xerxes Cyrus Antiochus Herod Edmund "
     "Harold Canute Alfred Athelstan Kenneth Duncan Donald Macbeth Lothair Pepin Childeric Clovis "
-    "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret".split()
+    "Baldwin Godfrey Conrad Lothar Maximilian Franz Augustus Frederick Isabella Juana Margaret "
+    "Cleopatra Seti Senusret Amenemhat Shalmaneser Ashurnasirpal Nebuchadnezzar Artaxerxes Mithridates "
+    "Seleucus Demetrius Michael Basil Romanus Isaac Andronicus Vasily Dmitri Boris Fyodor Mieszko "
+    "Boleslaw Ladislaus Wladyslaw Andrew Eric Valdemar Sigurd Magnus Alexios Leopold Ludwig Adolf "
+    "Innocent Hadrian Marcus Sebastian Afonso Joao Hugh Guy Raymond Bohemond Amadeus Victor "
+    "Emmanuel".split()
 )
 # Titles before a monarch's name: "Queen Victoria I", "Tsar Boris I" are regnal whatever the name.
 ROYAL_TITLES = frozenset(

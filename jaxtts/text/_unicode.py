@@ -6,8 +6,15 @@ for the rules; emoji and other pictographs, controls and combining marks are dro
 their accents (NFKD), other scripts are transliterated with `anyascii`, and vulgar fractions
 become "1/2" with spaces around, so "2½" reads as a mixed number.
 
-Text from the web is written with markup and character references, which say how to show the
-text, not what it says: `strip_markup` and `decode_references` undo them before folding.
+Letters of scripts that do not write every vowel are dropped instead: abjads (Hebrew, Arabic,
+Syriac, Thaana) and the Brahmic abugidas (Devanagari ... Khmer) transliterate to consonant skeletons
+("שלום" -> "slvm", "नमस्ते" -> "nmste") that an English reader can only spell letter by letter,
+which is worse than silence. Their digits and punctuation are kept ("٣٤٥" -> "345").
+
+Text from the web and from terminals is written with markup, character references and escape
+sequences, which say how to show the text, not what it says: `strip_markup` (which also drops
+what is never shown: the bodies of <script> and <style>, comments, terminal escapes) and
+`decode_references` undo them before folding.
 """
 from __future__ import annotations
 
@@ -51,6 +58,12 @@ _SPECIAL = {
     **{c: c for c in KEPT},
 }
 _DROPPED_CATEGORIES = frozenset(("Mn", "Me", "Cf", "Cs", "Co", "Cn", "So", "Sk", "Sm"))
+# Scripts whose letters are dropped (see the module docstring), by the first word of the
+# character's Unicode name.
+_UNSPOKEN_SCRIPTS = frozenset(
+    "HEBREW ARABIC SYRIAC THAANA NKO SAMARITAN MANDAIC DEVANAGARI BENGALI GURMUKHI GUJARATI ORIYA "
+    "TAMIL TELUGU KANNADA MALAYALAM SINHALA THAI LAO TIBETAN MYANMAR KHMER".split()
+)
 
 
 def _fold_char(c: str) -> str:
@@ -59,7 +72,10 @@ def _fold_char(c: str) -> str:
         return special
     if c.isspace() or unicodedata.category(c) == "Cc":
         return " "
-    if unicodedata.category(c) in _DROPPED_CATEGORIES:
+    category = unicodedata.category(c)
+    if category in _DROPPED_CATEGORIES:
+        return ""
+    if category[0] in "LM" and unicodedata.name(c, "").partition(" ")[0] in _UNSPOKEN_SCRIPTS:
         return ""
     decomposed = unicodedata.normalize("NFKD", c)
     if "⁄" in decomposed:  # vulgar fractions: "2½" -> "2 1/2 "
@@ -99,15 +115,52 @@ _LETTER_TAG = re.compile(r"<(/?)([A-Za-z])(?=[\s/>])")
 _CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")  # with the ';' only
 
 
+# Terminal escape sequences: CSI ("ESC[31m", colours and cursor moves), OSC ("ESC]0;title BEL",
+# window titles and links), and the two-character ones ("ESC c", "ESC 7").
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_78=>c]?)|\x9b[0-?]*[ -/]*[@-~]?")
+# Elements whose content is never shown, and comments; up to their end tag.
+_HIDDEN = re.compile(r"<(?:(script|style)(?=[\s/>])[^<>]*>|!--)", re.IGNORECASE)
+_HIDDEN_END = {
+    "script": re.compile(r"</script\s*>", re.IGNORECASE),
+    "style": re.compile(r"</style\s*>", re.IGNORECASE),
+    "": re.compile("-->"),
+}
+
+
+def _drop_hidden(text: str) -> str:
+    """Text without <script> and <style> bodies and <!-- comments -->. An element nobody closes is
+    left to the tag rule ("the <script> tag" is prose), and once one kind has no end tag no later
+    one can have it, so each kind is searched to the end at most once: linear time."""
+    out = []
+    pos = 0
+    unclosed: set[str] = set()
+    m = _HIDDEN.search(text)
+    while m is not None:
+        kind = (m.group(1) or "").lower()
+        end = None if kind in unclosed else _HIDDEN_END[kind].search(text, m.end())
+        if end is None:
+            unclosed.add(kind)
+            m = _HIDDEN.search(text, m.end())
+            continue
+        out += [text[pos : m.start()], " "]
+        pos = end.end()
+        m = _HIDDEN.search(text, pos)
+    return "".join(out) + text[pos:] if out else text
+
+
 def strip_markup(text: str) -> str:
-    """Text without its HTML/SSML tags ("<b>here</b>"); a block tag ("<p>", "<li>", "<br>", SSML's
-    "<break/>") leaves a blank line, which ends a sentence, so a reader pauses there.
+    """Text without its HTML/SSML tags ("<b>here</b>"), hidden elements and comments, and terminal
+    escape sequences ("ESC[31m"); a block tag ("<p>", "<li>", "<br>", SSML's "<break/>") leaves a
+    blank line, which ends a sentence, so a reader pauses there.
 
     A one-letter tag without attributes is markup only when the text also closes it (or opens
     it): "Press <A> to jump" names a button.
     """
+    if "\x1b" in text or "\x9b" in text:
+        text = _ESCAPE.sub("", text)
     if "<" not in text:
         return text
+    text = _drop_hidden(text)
     seen = {(slash, name.lower()) for slash, name in _LETTER_TAG.findall(text)}
 
     def replace(m: re.Match[str]) -> str:

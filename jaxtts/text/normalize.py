@@ -21,9 +21,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from jaxtts.text import _codes as codes
+from jaxtts.text import _dates as dates
+from jaxtts.text import _money as money
 from jaxtts.text import _numeric as numeric
+from jaxtts.text import cmudict
 from jaxtts.text import numbers as nums
 from jaxtts.text._context import (
+    WINDOW,
     next_word,
     pad,
     prev_token,
@@ -32,16 +37,21 @@ from jaxtts.text._context import (
     sentence_start,
     shouting,
 )
-from jaxtts.text._numeric import CURRENCY_SYMBOLS, DAY, ORD
+from jaxtts.text._dates import DAY, ORD
 from jaxtts.text._tables import (
     ALWAYS,
     BEFORE_NUMBER,
     CURRENCY_CODES,
+    CURRENCY_SYMBOLS,
     DETERMINERS,
     DIRECTIONS,
     FUNCTION_WORDS,
+    LENGTH_UNITS,
     MONTHS,
     NUMBER_LABELS,
+    NUMBER_PREFIXES,
+    PER_UNITS,
+    POWERS,
     REGNAL_NAMES,
     ROMAN_CARDINAL_NOUNS,
     ROMAN_ORDINAL_NOUNS,
@@ -121,8 +131,10 @@ _DATES = [
 _WDAY = rf"(?:{_trie(list(WEEKDAYS) + [d.lower() for d in WEEKDAYS.values()])})\.?"
 _DATES.append(rf"(?P<wrange>(?<![\w.-]){_WDAY}\s?-\s?{_WDAY}(?![\w-]))")  # "Mon-Fri"
 _CODE = r"(?P<code>(?<![\w'./-])[A-Za-z]+(?:[-/][A-Za-z]+)*[-/]?(?=\d)(?:[\w/-]|[.,](?=\d))*)"
+_NUMBER_PREFIX = "|".join(f"{k}|{k.capitalize()}" for k in NUMBER_PREFIXES)
 _WORDS = [
     rf"(?P<slashed>(?<![\w/])(?i:{_SLASHED})(?![\w/]))",
+    rf"(?P<numprefix>(?=[pPsS])(?<![\w.-])(?:{_NUMBER_PREFIX})\.(?=\s?\d))",  # "p. 41", "Sec. 5"
     rf"(?P<abbr>(?<![\w.-])(?:{_trie(_ABBREVIATIONS)}(?![\w'])\.?|{_trie(_DOTTED_ABBREVIATIONS)}\.(?!\w)))",
     r"(?P<caps>(?<![\w'.])(?=[A-Z]|[a-z][.A-Z])(?:[A-Za-z](?:\.[A-Za-z])+\.?(?!\w)"  # U.S.A., e.s.t
     r"|[A-Z][A-Z&]*[A-Z](?:'?[sS])?(?![\w'])"  # FBI, CEOs, AT&T
@@ -366,11 +378,13 @@ def _state(text: str, start: int, end: int, letters: str) -> Result | None:
 
 def _roman(text: str, start: int, end: int, token: str) -> str | None:
     """Roman numerals where the word before says so: after 'Chapter', 'World War', 'Type' a cardinal
-    ('Chapter XV' -> fifteen), after a name a regnal ordinal ('Henry VIII' -> the eighth), before
-    'century' or 'dynasty' an ordinal ('XXI century' -> twenty first). A lone 'I' or 'V' needs a
-    known regnal name ('David I'), so the pronoun 'I' stays. Without such context only numerals
-    no acronym looks like are read: 'II', 'XIV' in running text (not 'IV', 'XL', 'XXX'), and any
-    of five letters or more ('LXXXV' eighty five; 'MMXXIV' a year)."""
+    ('Chapter XV' -> fifteen), after a monarch's name a regnal ordinal ('Henry VIII' -> the eighth),
+    after another name a cardinal (sequels and events: 'Rocky II' two, 'Apollo XI' eleven), before
+    'century' or 'dynasty' an ordinal ('XXI century' -> twenty first). A lone 'I' needs a known
+    regnal name ('David I'), so the pronoun stays. A numeral that is a line of its own is a heading
+    ('XIV', 'IV.'). Without such context only numerals no acronym looks like are read: 'II', 'XIV'
+    in running text (not 'IV', 'XL', 'XXX'), and any of five letters or more ('LXXXV' eighty five;
+    'MMXXIV' a year)."""
     suffix = ""
     if token.endswith("'s"):
         token, suffix = token[:-2], "'s"
@@ -386,18 +400,33 @@ def _roman(text: str, start: int, end: int, token: str) -> str | None:
         bare = (nums.year(value) if 1000 <= int(value) < 2100 else nums.cardinal(value)) + suffix
     prev = prev_word(text, start)
     if not prev:
+        heading = _HEADING.fullmatch(_line_around(text, start, end))
+        if set(token) <= set("IVXL") and heading and (token != "I" or heading.group("mark")):
+            return nums.cardinal(value) + suffix  # a heading: "XIV", "IV.", "I." (not the pronoun "I")
         return bare
     if prev.lower() in ROMAN_CARDINAL_NOUNS and (len(token) > 1 or prev[0].isupper()):  # not "volume I wrote"
         return nums.cardinal(value) + suffix
     is_name = prev[0].isupper() and prev[1:].islower() and prev.lower() not in FUNCTION_WORDS
     if not is_name or not set(token) <= set("IVX") or token == "X":
         return bare
-    if token in ("I", "V"):
-        nxt = next_word(text, end)
-        royal = prev in REGNAL_NAMES or prev_word(text, start - len(prev) - 1) in ROYAL_TITLES  # "Queen Victoria I"
-        if not royal or (nxt[:1].islower() and nxt not in ("of", "and")):
-            return None
-    return f"the {nums.ordinal(value)}{suffix}"
+    before = prev_word(text, start - len(prev) - 1)
+    royal = prev in REGNAL_NAMES or before in ROYAL_TITLES or before in REGNAL_NAMES  # "Queen Victoria I", "John Smith III"
+    nxt = next_word(text, end)
+    if token == "I" and (not royal or (nxt[:1].islower() and nxt not in ("of", "and"))):
+        return None  # "Sam and I", "Queen Anne I think"
+    if token == "V" and not royal and not nxt[:1].islower() and text[end : end + 1] not in ("", ".", "!", "?"):
+        return None  # "Gabayan V, Ganz T": an initial; "Auto V is" five
+    return f"the {nums.ordinal(value)}{suffix}" if royal else nums.cardinal(value) + suffix
+
+
+_HEADING = re.compile(r"[\s\"'(]*[IVXL]+(?:'s)?(?P<mark>[.:)])?\s*")
+
+
+def _line_around(text: str, start: int, end: int) -> str:
+    """The line holding text[start:end], read at most a window's length either way."""
+    lo = text.rfind("\n", max(0, start - WINDOW), start) + 1 or max(0, start - WINDOW)
+    hi = text.find("\n", end, end + WINDOW)
+    return text[lo : hi if hi >= 0 else end + WINDOW]
 
 
 def _consonants(text: str, m: Match) -> Result:
@@ -410,6 +439,9 @@ def _consonants(text: str, m: Match) -> Result:
 
 
 _SHARP_NOTE = re.compile(r"[^\w]?[A-G]")  # a lone note letter right before "#": C#, F# minor
+_TAG = re.compile(r"[A-Za-z]+(?![A-Za-z#])")  # "#mytext#" is no hashtag; digits after it are read as numbers
+_SQUARED = re.compile(r"[23](?![\d.])")
+_PER_WORD = re.compile(r"(?P<u>[A-Za-z]{1,5})\^?(?P<pow>[23])?(?![\w/])")
 
 
 def _symbols(text: str, m: Match) -> Result:
@@ -422,6 +454,18 @@ def _symbols(text: str, m: Match) -> Result:
         run, end = run[:-1], end - 1
     words = [_SYMBOL_WORDS[c] for c in run]
     last = run[-1]
+    hashtag = run == "#" and not text[start - 1 : start].isalnum() and not _CODE_AHEAD.match(text, end)
+    if hashtag and (tag := _TAG.match(text, end)) is not None:
+        return f" hashtag {_hashtag(tag.group())} ", tag.end()  # "#BlackLivesMatter"
+    if last == "^" and (power := _SQUARED.match(text, end)) is not None:  # "x^2", "10^3" (x², 10³)
+        words[-1] = "squared" if power.group() == "2" else "cubed"
+        return f" {' '.join(words)} ", power.end()
+    if run == "/" and text[start - 1 : start].isalpha() and (per := _PER_WORD.match(text, end)) is not None:
+        unit = PER_UNITS.get(per.group("u")) or PER_UNITS.get(per.group("u").lower())
+        if unit and (len(per.group("u")) > 1 or per.group("pow")):  # "people/km2": per square kilometer
+            if per.group("pow"):
+                unit = f"{POWERS[per.group('pow')]} {unit}" if per.group("u").lower() in LENGTH_UNITS else unit
+            return f" per {unit} ", per.end()
     after = text[end : end + 3].lstrip(" " + CURRENCY_SYMBOLS)[:1]
     if last == "#" and (after.isdigit() or _CODE_AHEAD.match(text, end)):  # "#5", "#A-1234"
         words[-1] = "number"
@@ -438,6 +482,39 @@ def _symbols(text: str, m: Match) -> Result:
     return f" {' '.join(words)} ", end
 
 
+_REFERRING = frozenset("see on at in from to and also cf compare under per".split())
+
+
+def _number_prefix(text: str, m: Match) -> Result:
+    """'see p. 41' page forty one, 'Sec. 5 applies' section five: at a sentence's start or after a
+    word that refers to a place in a text. In a bare citation ('2002; p. 62') the abbreviation is
+    left as written, as the public context cases read it."""
+    before = text[max(0, m.start() - 3) : m.start()].rstrip(" \"'(")
+    if before[-1:] in ("", ".", "!", "?", "\n") or prev_word(text, m.start()).lower() in _REFERRING:
+        return NUMBER_PREFIXES[m.group()[:-1].lower()], m.end()
+    return m.group(), m.end()
+
+
+_HASHTAG_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def _hashtag(tag: str) -> str:
+    """The words of a hashtag: by its capitals ('BlackLivesMatter'), else by the dictionary
+    ('nothappy' -> 'not happy': the fewest known words), else as written."""
+    if not tag.islower():
+        return " ".join(_HASHTAG_WORDS.findall(tag)) or tag
+    if len(tag) > 30 or cmudict.contains(tag):
+        return tag
+    best: list[list[str] | None] = [[]] + [None] * len(tag)  # best[i]: fewest words spelling tag[:i]
+    for i in range(1, len(tag) + 1):
+        for j in range(max(0, i - 20), i):
+            piece = tag[j:i]
+            if best[j] is not None and (len(piece) > 1 or piece in "ai") and cmudict.contains(piece):
+                if best[i] is None or len(best[j]) + 1 < len(best[i]):
+                    best[i] = [*best[j], piece]
+    return " ".join(best[-1]) if best[-1] else tag
+
+
 def _slashed(text: str, m: Match) -> Result:
     """'w/o' without, 'c/o' care of, 'N/A' not applicable."""
     return pad(text, m.start(), m.end(), SLASH_WORDS[m.group().lower()]), m.end()
@@ -445,23 +522,24 @@ def _slashed(text: str, m: Match) -> Result:
 
 _HANDLERS = {
     "slashed": _slashed,
-    "money": numeric.money,
+    "numprefix": _number_prefix,
+    "money": money.money,
     "url": _web,
     "email": _web,
     "domain": _web,
-    "dmf": numeric.date_month_first,
+    "dmf": dates.date_month_first,
     "wday": _weekday,
     "wrange": _weekday_range,
-    "code": numeric.code,
+    "code": codes.code,
     "abbr": _abbreviation,
     "caps": _caps,
     "cons": _consonants,
     "simple": numeric.simple,
-    "phone": numeric.phone,
-    "ip": numeric.ip_address,
-    "dnum": numeric.date_numeric,
-    "ddm": numeric.date_day_first,
-    "time": numeric.time_of_day,
+    "phone": codes.phone,
+    "ip": codes.ip_address,
+    "dnum": dates.date_numeric,
+    "ddm": dates.date_day_first,
+    "time": dates.time_of_day,
     "num": numeric.number,
     "digits": numeric.number,
     "sym": _symbols,
@@ -491,12 +569,44 @@ def _unicode_roman(m: Match) -> str:
     return f"{int(value)}"
 
 
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+_GREEK = "\u0370-\u03ff\u1f00-\u1fff"
+# A Greek letter on its own, not in a Greek word; not the micro sign before a unit ("μg") nor the
+# ohm sign ("10 kΩ"), which folding turns into units.
+_GREEK_LETTER = re.compile(rf"(?<![{_GREEK}])(?:[\u0391-\u03a8\u03b1-\u03bb\u03bd-\u03c9]|μ(?![A-Za-z]))(?![{_GREEK}])")
+_GREEK_NAMES = {"lamda": "lambda"}  # Unicode's spelling
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_WORD_BEFORE = re.compile(r"[A-Za-z]{0,8}$")
+
+
+def _superscript(m: Match) -> str:
+    """Superscript digits are a power after a number, a letter or a unit ('10³', 'x²', 'km²') and
+    a footnote mark after a word ('as shown¹'), which is not read."""
+    start = m.start()
+    last = m.string[start - 1 : start]
+    if not last.isalpha():
+        return "^" + m.group().translate(_SUPERSCRIPT_DIGITS) if last.isdigit() or last == ")" else " "
+    word = _WORD_BEFORE.search(m.string, max(0, start - 8), start).group().lower()
+    if len(word) == 1 or word in UNITS or not _VOWEL.search(word):  # "x²", "km²", "mc²"
+        return "^" + m.group().translate(_SUPERSCRIPT_DIGITS)
+    return " "
+
+
+def _greek_letter(m: Match) -> str:
+    """A lone Greek letter by its name: 'α-helix' alpha-helix, 'Δ T' delta T."""
+    name = unicodedata.name(m.group()).rsplit(" ", 1)[-1].lower()
+    return pad(m.string, m.start(), m.end(), _GREEK_NAMES.get(name, name))
+
+
 def normalize(text: str) -> str:
     """Spoken form of English `text`: numbers, dates, times, money, units, abbreviations, acronyms,
     symbols and web addresses in words, Unicode folded to ASCII. '' when nothing is speakable."""
     text = decode_references(strip_markup(text))  # web text
     if not text.isascii():
-        text = fold(_UNICODE_ROMAN.sub(_unicode_roman, text))
+        text = _SUPERSCRIPT.sub(_superscript, _GREEK_LETTER.sub(_greek_letter, _UNICODE_ROMAN.sub(_unicode_roman, text)))
+        text = fold(text)
     search = (_MASTER_FULL if _web_or_code(text) else _MASTER_PLAIN).search
     out = []
     pos = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from jaxtts.errors import InputError
+from jaxtts.text._tables import BEFORE_A_NAME, BEFORE_NUMBER, NUMBER_PREFIXES
 from jaxtts.text._unicode import strip_markup
 
 MAX_CHARS = 300  # LJSpeech transcripts, the published model's training text, are at most ~190 characters
@@ -21,12 +22,7 @@ _OPENERS = "\"'“‘«([{"
 _CLOSER_REFS = re.compile(r"(?:&(?:quot|apos|rdquo|rsquo|raquo|rpar|rsqb|rbrack|#34|#39|#41|#187|#8217|#8221);)+$")
 _CLAUSE = re.compile(r"[,;:—–]\s|\s[-–—]+\s")
 _INITIALS = re.compile(r"[A-Za-z](?:\.[A-Za-z])*")  # "J", "U.S", "e.g", "p.m"
-# Abbreviations followed by a name or a number, hence almost never at a sentence's end.
-_TITLES = frozenset(
-    "mr mrs ms messrs dr prof rev hon gen col lt sgt capt cmdr adm gov sen rep st mt ft fr sr jr "
-    "vs cf approx jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
-_BEFORE_NUMBER = frozenset("no nos vol fig figs p pp ch sec art eq".split())  # "No. 7", but "I said no."
+_NUMBERED = frozenset({*BEFORE_NUMBER, *NUMBER_PREFIXES})  # before a number only: "No. 7", but "I said no."
 
 
 _BULLETS = "•◦▪▫‣∙●○■□–—-*"  # a line starting with one is a list item
@@ -49,7 +45,7 @@ def _ends_sentence(token: str, next_token: str, gap: str) -> bool:
     if _INITIALS.fullmatch(word):
         return False
     word = word.lower()
-    return word not in _TITLES and not (word in _BEFORE_NUMBER and next_token[:1].isdigit())
+    return word not in BEFORE_A_NAME and not (word in _NUMBERED and next_token[:1].isdigit())
 
 
 def _bounded(sentence: str, max_chars: int) -> list[str]:
