@@ -1,0 +1,1 @@
+"""Training in JAX: NVIDIA's FastPitch 1.1 and HiFi-GAN recipes (data pipeline, forwards, losses, optimizers)."""
