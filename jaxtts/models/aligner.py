@@ -37,11 +37,15 @@ class ConvAttention(nn.Module):
     """queries (B, T, n_mel), keys (B, N, d_text) → (attn_soft, attn_logprob), each (B, 1, T, N).
 
     `key_valid` (B, N) marks real tokens: padded keys get probability 0 in `attn_soft` (NVIDIA:
-    −inf before the softmax). `attn_logprob` is before that mask, as NVIDIA returns it.
+    −inf before the softmax). `attn_logprob` is before that mask, as NVIDIA returns it. NVIDIA's
+    first log-softmax also normalises over the padded keys, which shifts each frame's log-probs by
+    an amount that depends on the batch's padding (the soft attention is unaffected, the CTC loss
+    is not); `padding_invariant` normalises over the item's own tokens instead.
     """
 
     n_mel_channels: int
     n_text_channels: int
+    padding_invariant: bool = False
 
     @nn.compact
     def __call__(self, queries: jax.Array, keys: jax.Array, key_valid: jax.Array,
@@ -56,8 +60,12 @@ class ConvAttention(nn.Module):
         self.param("attn_proj", lambda key: {"kernel": jnp.zeros((1, 1, N_ATT_CHANNELS, 1)),
                                               "bias": jnp.zeros((1,))})
         dist = jnp.sum((q[:, :, None, :] - k[:, None, :, :]) ** 2, axis=-1)  # (B, T, N)
-        logprob = jax.nn.log_softmax(-0.0005 * dist, axis=-1) + jnp.log(attn_prior + PRIOR_EPS)
         # A finite minimum, not NVIDIA's −inf: the same zeros, and no NaN for an all-padding item.
-        soft = jax.nn.softmax(jnp.where(key_valid[:, None, :], logprob, jnp.finfo(logprob.dtype).min), axis=-1)
+        lowest = jnp.finfo(dist.dtype).min
+        score = -0.0005 * dist
+        if self.padding_invariant:
+            score = jnp.where(key_valid[:, None, :], score, lowest)
+        logprob = jax.nn.log_softmax(score, axis=-1) + jnp.log(attn_prior + PRIOR_EPS)
+        soft = jax.nn.softmax(jnp.where(key_valid[:, None, :], logprob, lowest), axis=-1)
         return soft[:, None], logprob[:, None]
 

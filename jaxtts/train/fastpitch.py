@@ -26,7 +26,8 @@ import numpy as np
 import optax
 
 from jaxtts.models.aligner import ConvAttention
-from jaxtts.models.fastpitch import FastPitchConfig, FastPitchModule
+from jaxtts.models.fastpitch import BUFFERS, FastPitchConfig, FastPitchModule, bucket_length
+from jaxtts.train import optim
 
 MAX_DURATION = 75.0  # FastPitch.forward's default clamp of dur_pred
 CTC_BLANK_LOGPROB = -1.0  # AttentionCTCLoss's blank_logprob
@@ -205,7 +206,7 @@ class FastPitchTraining(FastPitchModule):
     def setup(self) -> None:
         super().setup()
         c = self.config
-        self.attention = ConvAttention(c.n_mel_channels, c.symbols_embedding_dim)
+        self.attention = ConvAttention(c.n_mel_channels, c.symbols_embedding_dim, self.padding_invariant)
 
     def __call__(self, batch: Batch, deterministic: bool = True) -> TrainOutputs:
         c = self.config
@@ -224,19 +225,25 @@ class FastPitchTraining(FastPitchModule):
         pitch_pred = jnp.swapaxes(self.pitch_predictor(enc, enc_mask, tok_remask, deterministic), 1, 2)
 
         # The aligner reads the token embeddings; torch's padding_idx row gets no gradient.
-        table = self.encoder.variables["params"]["word_emb"]["embedding"]
+        table = jnp.asarray(self.encoder.variables["params"]["word_emb"]["embedding"])
         table = table.at[c.padding_idx].set(jax.lax.stop_gradient(table[c.padding_idx]))
-        attn_soft, attn_logprob = self.attention(jnp.swapaxes(batch.mel, 1, 2), table[ids], tok_valid,
-                                                 batch.attn_prior)
+        frame_valid = jnp.arange(t)[None, :] < mel_lens[:, None]
+        # Masked so the aligner's k-3 convolutions see zeros past each item, whatever the padding holds.
+        keys = jnp.where(tok_valid[..., None], table[ids], 0)
+        queries = jnp.where(frame_valid[..., None], jnp.swapaxes(batch.mel, 1, 2), 0)
+        attn_soft, attn_logprob = self.attention(queries, keys, tok_valid, batch.attn_prior)
         attn_hard = jax.lax.stop_gradient(mas_width1(jnp.log(attn_soft[:, 0]), text_lens, mel_lens))[:, None]
         dur_tgt = attn_hard.sum(axis=2)[:, 0, :]
 
-        pitch_tgt = average_pitch(batch.pitch, dur_tgt)
+        f = batch.pitch.shape[1]
+        dense = jnp.concatenate([batch.pitch, batch.energy[:, None, :]], axis=1) if c.energy_conditioning else batch.pitch
+        averaged = average_pitch(dense, dur_tgt)  # one pass for pitch and energy: NVIDIA averages both alike
+        pitch_tgt = averaged[:, :f]
         enc = enc + self.pitch_emb(jnp.swapaxes(pitch_tgt, 1, 2))
         energy_pred = energy_tgt = None
         if c.energy_conditioning:
             energy_pred = self.energy_predictor(enc, enc_mask, tok_remask, deterministic)[..., 0]
-            energy_tgt = jnp.log(1.0 + average_pitch(batch.energy[:, None, :], dur_tgt))[:, 0]
+            energy_tgt = jnp.log(1.0 + averaged[:, f])
             enc = enc + self.energy_emb(energy_tgt[..., None])
 
         len_regulated, dec_lens = regulate_len(dur_tgt, enc, t)
@@ -346,3 +353,89 @@ def params_from_state_dict(sd: Mapping[str, Any], config: FastPitchConfig) -> di
         put(params, path, np.ascontiguousarray(np.transpose(value)) if reverse else value)
     check_shapes(params, jax.eval_shape(lambda: init_params(config)), what="aligner")
     return params
+
+
+# ---------------------------------------------------------------------------------------------
+# The training step.
+
+# Stored in NVIDIA's checkpoints but never read by its forward: torch leaves their grad None.
+UNUSED = ("attention/attn_proj",)
+
+
+def frozen_paths(freeze: tuple[str, ...] = ()) -> Any:
+    """The `optim.trainable_mask` predicate: buffers, unused parameters and the `freeze` prefixes
+    (param paths such as 'encoder' or 'attention') get no update."""
+    fixed = tuple(BUFFERS) + UNUSED
+
+    def frozen(path: tuple[str, ...]) -> bool:
+        name = "/".join(path)
+        return any(name == f or name.startswith(f + "/") for f in fixed + tuple(freeze))
+
+    return frozen
+
+
+class TrainState(NamedTuple):
+    """Everything a step changes (a pytree, checkpointed whole): micro-step count, params,
+    optimizer state, EMA params (None without EMA) and the dropout key."""
+
+    step: jax.Array
+    params: Any
+    opt_state: Any
+    ema: Any
+    rng: jax.Array
+
+
+def init_state(params: Any, tx: optax.GradientTransformation, config: optim.OptimConfig,
+               rng: jax.Array) -> TrainState:
+    params = jax.tree.map(jnp.asarray, params)
+    ema = params if config.ema_decay > 0 else None
+    return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params), ema, rng)
+
+
+def make_train_step(model_config: FastPitchConfig, loss_config: LossConfig, optim_config: optim.OptimConfig,
+                    trainable: Any, *, padding_invariant: bool = True,
+                    deterministic: bool = False) -> tuple[optax.GradientTransformation, Any]:
+    """(tx, step): the optimizer for the `trainable` mask (`optim.trainable_mask`) and a pure
+    `step(state, batch, kl_weight) → (state, meta)` to jit (shapes come from the buckets, and
+    `kl_weight` is traced, so a new epoch does not recompile). meta holds every loss term and
+    `grad_norm`, the global norm of the trainable parameters' gradients before clipping (what
+    train.py clips: torch's frozen tensors and buffers have no grad)."""
+    module = FastPitchTraining(model_config, padding_invariant=padding_invariant)
+    tx = optim.make_optimizer(optim_config, trainable)
+    k = optim_config.grad_accumulation
+
+    def loss_fn(params: Any, batch: Batch, rng: jax.Array, kl_weight: jax.Array) -> tuple[jax.Array, dict]:
+        out = module.apply({"params": params}, batch, deterministic, rngs={"dropout": rng})
+        return fastpitch_loss(out, batch, loss_config, kl_weight)
+
+    def step(state: TrainState, batch: Batch, kl_weight: jax.Array) -> tuple[TrainState, dict]:
+        rng, dropout = jax.random.split(state.rng)
+        (_, meta), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, dropout, kl_weight)
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        ema = state.ema
+        if ema is not None:
+            stepped = (state.step + 1) % k == 0  # EMA follows optimizer steps, not micro-batches
+            new = optim.ema_update(ema, params, optim_config.ema_decay)
+            ema = jax.tree.map(lambda a, b: jnp.where(stepped, a, b), new, ema)
+        meta["grad_norm"] = optax.tree.norm(jax.tree.map(lambda g, t: g if t else jnp.zeros_like(g), grads, trainable))
+        return TrainState(state.step + 1, params, opt_state, ema, rng), meta
+
+    return tx, step
+
+
+def pad_batch(batch: Batch, token_step: int = 16, frame_step: int = 64) -> Batch:
+    """A host (numpy) batch padded on N and T to `bucket_length` sizes, so that a run compiles a
+    bounded set of shapes; padding is `padding_idx` 0 / zeros, which every loss masks."""
+    n = bucket_length(batch.text.shape[1], token_step)
+    t = bucket_length(batch.mel.shape[2], frame_step)
+
+    def pad(x: Any, axes: dict[int, int]) -> np.ndarray:
+        x = np.asarray(x)
+        widths = [(0, axes.get(i, x.shape[i]) - x.shape[i]) for i in range(x.ndim)]
+        return np.pad(x, widths)
+
+    return Batch(pad(batch.text, {1: n}).astype(np.int32), np.asarray(batch.text_lens, np.int32),
+                 pad(batch.mel, {2: t}).astype(np.float32), np.asarray(batch.mel_lens, np.int32),
+                 pad(batch.pitch, {2: t}).astype(np.float32), pad(batch.energy, {1: t}).astype(np.float32),
+                 np.asarray(batch.speaker, np.int32), pad(batch.attn_prior, {1: t, 2: n}).astype(np.float32))
