@@ -347,3 +347,60 @@ def test_train_step_on_the_golden_batch(golden_step):
     np.testing.assert_allclose(ema, want, rtol=1e-6, atol=1e-8)
     step(new, batch, jnp.float32(1.0))  # a new KL weight is an argument, not a new program
     assert step._cache_size() == 1
+
+
+DATA_PARALLEL = r'''
+import json
+import numpy as np, jax, jax.numpy as jnp
+from jaxtts.models.fastpitch import FastPitchConfig
+from jaxtts.train import fastpitch as tf, optim
+
+assert jax.local_device_count() == 2
+fft = {}
+for side in ("in", "out"):
+    fft.update({f"{side}_fft_n_layers": 1, f"{side}_fft_n_heads": 1, f"{side}_fft_d_head": 8,
+                f"{side}_fft_conv1d_kernel_size": 3, f"{side}_fft_conv1d_filter_size": 32, f"{side}_fft_output_size": 16,
+                f"p_{side}_fft_dropout": 0.1, f"p_{side}_fft_dropatt": 0.1, f"p_{side}_fft_dropemb": 0.0})
+for p in ("dur", "pitch", "energy"):
+    fft.update({f"{p}_predictor_kernel_size": 3, f"{p}_predictor_filter_size": 16, f"{p}_predictor_n_layers": 1,
+                f"p_{p}_predictor_dropout": 0.1})
+c = FastPitchConfig(n_mel_channels=80, n_symbols=20, symbols_embedding_dim=16, energy_conditioning=True,
+                    energy_embedding_kernel_size=3, n_speakers=2, **fft)
+rng = np.random.default_rng(0)
+b, n, t = 4, 12, 40
+tl, ml = np.array([12, 9, 5, 7], np.int32), np.array([40, 31, 20, 25], np.int32)
+tv, fv = np.arange(n)[None] < tl[:, None], np.arange(t)[None] < ml[:, None]
+batch = tf.Batch(np.where(tv, rng.integers(1, 20, (b, n)), 0).astype(np.int32), tl,
+                 (rng.normal(size=(b, 80, t)) * fv[:, None]).astype(np.float32), ml,
+                 (rng.normal(size=(b, 1, t)) * fv[:, None]).astype(np.float32),
+                 (rng.random((b, t)) * fv).astype(np.float32), np.array([0, 1, 1, 0], np.int32),
+                 (rng.random((b, t, n)) * tv[:, None] * fv[..., None]).astype(np.float32))
+params = tf.init_params(c, jax.random.key(1))
+cfg = optim.OptimConfig()
+tx, step = tf.make_train_step(c, tf.LossConfig(), cfg, optim.trainable_mask(params, tf.frozen_paths()))
+step = jax.jit(step)
+state = tf.init_state(params, tx, cfg, jax.random.key(2))
+one, m1 = step(state, jax.tree.map(jnp.asarray, batch), jnp.float32(0.5))  # dropout on
+mesh = tf.data_mesh()
+two, m2 = step(tf.replicate(state, mesh), tf.shard_batch(batch, mesh), jnp.float32(0.5))
+d = jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - np.asarray(b)).max()), one.params, two.params)
+print(json.dumps({"devices": len(two.params["proj"]["kernel"].sharding.device_set),
+                  "param_maxabs": max(jax.tree.leaves(d)), "loss": [float(m1["loss"]), float(m2["loss"])]}))
+'''
+
+
+def test_data_parallel_step_equals_one_device(tmp_path: Path):
+    """Two forced CPU devices: the batch split over a 'data' mesh gives one device's step."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    res = subprocess.run([sys.executable, "-c", DATA_PARALLEL], env=env, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["devices"] == 2
+    assert got["loss"][0] == pytest.approx(got["loss"][1], rel=1e-6)
+    assert got["param_maxabs"] < 1e-5  # one LAMB step; only the cross-device sums' order differs

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxtts.models.aligner import ConvAttention
 from jaxtts.models.fastpitch import BUFFERS, FastPitchConfig, FastPitchModule, bucket_length
@@ -439,3 +440,29 @@ def pad_batch(batch: Batch, token_step: int = 16, frame_step: int = 64) -> Batch
                  pad(batch.mel, {2: t}).astype(np.float32), np.asarray(batch.mel_lens, np.int32),
                  pad(batch.pitch, {2: t}).astype(np.float32), pad(batch.energy, {1: t}).astype(np.float32),
                  np.asarray(batch.speaker, np.int32), pad(batch.attn_prior, {1: t, 2: n}).astype(np.float32))
+
+
+def data_mesh(devices: Any = None) -> Mesh:
+    """A 1-D 'data' mesh over `devices` (default: this process's local devices). Multi-host: call
+    `jax.distributed.initialize()` first and pass `jax.devices()`; each process then feeds its own
+    slice of the global batch (`jax.make_array_from_process_local_data`)."""
+    devices = jax.local_devices() if devices is None else devices
+    return Mesh(np.asarray(devices), ("data",))
+
+
+def shard_batch(batch: Batch, mesh: Mesh) -> Batch:
+    """The batch split over the mesh's 'data' axis (B must be a multiple of its size); the step,
+    jitted as usual, then runs data-parallel and its means are over the whole batch, as one device's."""
+    size = mesh.shape["data"]
+    if batch.text.shape[0] % size:
+        from jaxtts.errors import InputError
+
+        raise InputError(f"batch of {batch.text.shape[0]} does not split over {size} devices; "
+                         f"use a batch size that is a multiple of {size}")
+    sharding = NamedSharding(mesh, PartitionSpec("data"))
+    return Batch(*(jax.device_put(np.asarray(x), sharding) for x in batch))
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """`tree` (a TrainState) copied onto every device of the mesh."""
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
