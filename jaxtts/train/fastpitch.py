@@ -389,7 +389,7 @@ class TrainState(NamedTuple):
 def init_state(params: Any, tx: optax.GradientTransformation, config: optim.OptimConfig,
                rng: jax.Array) -> TrainState:
     params = jax.tree.map(jnp.asarray, params)
-    ema = params if config.ema_decay > 0 else None
+    ema = jax.tree.map(jnp.copy, params) if config.ema_decay > 0 else None  # own buffers: the step donates both
     return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params), ema, rng)
 
 
