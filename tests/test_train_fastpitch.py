@@ -490,3 +490,17 @@ def test_resumed_run_continues_exactly(tmp_path: Path):
     np.testing.assert_array_equal(params["proj"]["kernel"], np.asarray(whole.params["proj"]["kernel"]))
     np.testing.assert_array_equal(ckpt["state_dict"]["attention.key_proj.0.conv.weight"].numpy(),
                                   np.asarray(whole.params["attention"]["key_proj_0"]["conv"]["kernel"]).T)
+
+
+def test_small_config_is_the_golden_small_model_and_init_keeps_its_aligner(golden: Path):
+    from converters.load import load_torch
+
+    from jaxtts.train import fastpitch_loop as loop
+
+    path = golden / "fastpitch_small" / "FastPitch_checkpoint_10.pt"
+    config, params = loop.load_init(path)
+    assert loop.model_config("small", n_speakers=3) == config
+    want = load_torch(path)["state_dict"]["attention.key_proj.0.conv.weight"].numpy()
+    np.testing.assert_array_equal(params["attention"]["key_proj_0"]["conv"]["kernel"], want.T)
+    legacy, legacy_params = loop.load_init(golden / "fastpitch_small" / "fastpitch_legacy2021_layout.pt")
+    assert legacy == config and "attention" in legacy_params  # the 2021 'module.' layout too

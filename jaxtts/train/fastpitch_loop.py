@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtts.errors import InputError
-from jaxtts.models.fastpitch import FastPitchConfig
+from jaxtts.models.fastpitch import PUBLISHED, FastPitchConfig
 from jaxtts.train import fastpitch as tf
 from jaxtts.train import optim
 
@@ -190,3 +190,102 @@ def export_pt(state: tf.TrainState, model_config: FastPitchConfig, path: str | P
     path = Path(path)
     _write_atomic(path, lambda tmp: torch.save(ckpt, tmp))
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# `jaxtts train fastpitch`.
+
+SMALL = dataclasses.replace(
+    PUBLISHED, symbols_embedding_dim=64, in_fft_n_layers=2, in_fft_n_heads=2, in_fft_d_head=16, in_fft_conv1d_filter_size=128,
+    in_fft_output_size=64, out_fft_n_layers=2, out_fft_n_heads=2, out_fft_d_head=16, out_fft_conv1d_filter_size=128,
+    out_fft_output_size=64, dur_predictor_filter_size=32, pitch_predictor_filter_size=32,
+    energy_predictor_filter_size=32)
+"""FastPitch 1.1 at the golden small checkpoint's size (368k parameters with 3 speakers): CPU-sized."""
+
+
+def model_config(choice: str, n_speakers: int) -> FastPitchConfig:
+    """'small', 'published' (NVIDIA's 46M FastPitch 1.1) or a JSON file of FastPitch constructor
+    arguments (NVIDIA's `ckpt['config']` or jaxtts.json's `config`), for `n_speakers`."""
+    if choice in ("small", "published"):
+        base = SMALL if choice == "small" else PUBLISHED
+    else:
+        path = Path(choice).expanduser()
+        try:
+            base = FastPitchConfig.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as e:
+            raise InputError(f"--config {choice}: not 'small', 'published' or a readable JSON config ({e})") from None
+    return dataclasses.replace(base, n_speakers=max(n_speakers, base.n_speakers))
+
+
+def load_init(path: str | Path) -> tuple[FastPitchConfig, dict]:
+    """(config, params) to start from: an NVIDIA training checkpoint keeps its aligner; any other
+    FastPitch jaxtts loads (the published .pt, a .nemo, a converted directory) gets a fresh one."""
+    from jaxtts import checkpoint
+
+    path = Path(path).expanduser()
+    if path.suffix == ".pt" and path.is_file():
+        import converters.fastpitch as cfp
+        from converters.load import load_torch
+
+        ckpt = load_torch(path)
+        config, params = cfp.from_checkpoint(ckpt, path)
+        if any(str(k).removeprefix("module.").startswith(cfp.TRAINING_ONLY) for k in ckpt["state_dict"]):
+            params = tf.params_from_state_dict(ckpt["state_dict"], config)
+        return config, params
+    config, params = checkpoint.load_any(path, "fastpitch")
+    return FastPitchConfig.from_dict(config), params
+
+
+def add_arguments(parser: Any) -> None:
+    """The flags of `jaxtts train fastpitch` (train.py's names where it has one)."""
+    parser.add_argument("--data", required=True, help="a directory written by `jaxtts prepare`")
+    parser.add_argument("--out", required=True, help="run directory: metrics.jsonl, checkpoints/, exports")
+    parser.add_argument("--init", help="start from this FastPitch (.pt, .nemo or converted directory)")
+    parser.add_argument("--config", default="small", help="small | published | FILE.json (ignored with --init)")
+    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--grad-accumulation", type=int, default=1,
+                        help="batches per optimizer step (NVIDIA's global batch is 256 = devices × batch × this)")
+    parser.add_argument("--optimizer", choices=("lamb", "adamw"), default="lamb")
+    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--warmup-steps", type=int, default=1000)
+    parser.add_argument("--ema-decay", type=float, default=0.0)
+    parser.add_argument("--kl-loss-start-epoch", type=int, default=0)
+    parser.add_argument("--kl-loss-warmup-epochs", type=int, default=100)
+    parser.add_argument("--freeze", action="append", default=[], help="a parameter prefix to keep fixed, e.g. encoder")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--log-every", type=int, default=10)
+
+
+def run_cli(args: Any) -> int:
+    """Train, then export `FastPitch_checkpoint_<steps>.pt` (NVIDIA's layout) and `model/` (converted)."""
+    from jaxtts import checkpoint
+    from jaxtts.train.data import PreparedDataset
+
+    dataset = PreparedDataset(args.data)
+    if args.init:
+        config, params = load_init(args.init)
+        if config.n_speakers < dataset.n_speakers:
+            raise InputError(f"--init {args.init} has {config.n_speakers} speaker(s) but the data has "
+                             f"{dataset.n_speakers}; fine-tune a multi-speaker model or relabel the speakers")
+    else:
+        config, params = model_config(args.config, dataset.n_speakers), None
+    if params is not None or not args.resume:
+        params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
+        params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
+                  "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
+    run = RunConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed, log_every=args.log_every,
+                    checkpoint_every=args.checkpoint_every, freeze=tuple(args.freeze),
+                    loss=tf.LossConfig(kl_loss_start_epoch=args.kl_loss_start_epoch,
+                                       kl_loss_warmup_epochs=args.kl_loss_warmup_epochs),
+                    optim=optim.OptimConfig(optimizer=args.optimizer, learning_rate=args.learning_rate,
+                                            warmup_steps=args.warmup_steps, grad_accumulation=args.grad_accumulation,
+                                            ema_decay=args.ema_decay))
+    state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True)
+    out = Path(args.out).expanduser()
+    export_pt(state, config, out / f"FastPitch_checkpoint_{args.steps}.pt")
+    inference = {k: v for k, v in jax.tree.map(np.asarray, state.params).items() if k != "attention"}
+    checkpoint.save(out / "model", model="fastpitch", config=config.to_dict(), params=inference, overwrite=True)
+    return 0
