@@ -353,20 +353,11 @@ def test_train_step_on_the_golden_batch(golden_step):
 DATA_PARALLEL = r'''
 import json
 import numpy as np, jax, jax.numpy as jnp
-from jaxtts.models.fastpitch import FastPitchConfig
 from jaxtts.train import fastpitch as tf, optim
+from test_train_fastpitch import _tiny_config
 
 assert jax.local_device_count() == 2
-fft = {}
-for side in ("in", "out"):
-    fft.update({f"{side}_fft_n_layers": 1, f"{side}_fft_n_heads": 1, f"{side}_fft_d_head": 8,
-                f"{side}_fft_conv1d_kernel_size": 3, f"{side}_fft_conv1d_filter_size": 32, f"{side}_fft_output_size": 16,
-                f"p_{side}_fft_dropout": 0.1, f"p_{side}_fft_dropatt": 0.1, f"p_{side}_fft_dropemb": 0.0})
-for p in ("dur", "pitch", "energy"):
-    fft.update({f"{p}_predictor_kernel_size": 3, f"{p}_predictor_filter_size": 16, f"{p}_predictor_n_layers": 1,
-                f"p_{p}_predictor_dropout": 0.1})
-c = FastPitchConfig(n_mel_channels=80, n_symbols=20, symbols_embedding_dim=16, energy_conditioning=True,
-                    energy_embedding_kernel_size=3, n_speakers=2, **fft)
+c = _tiny_config()
 rng = np.random.default_rng(0)
 b, n, t = 4, 12, 40
 tl, ml = np.array([12, 9, 5, 7], np.int32), np.array([40, 31, 20, 25], np.int32)
@@ -398,7 +389,7 @@ def test_data_parallel_step_equals_one_device(tmp_path: Path):
     import sys
 
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": os.pathsep.join(map(str, (Path(__file__).resolve().parents[1], Path(__file__).parent)))}
     res = subprocess.run([sys.executable, "-c", DATA_PARALLEL], env=env, capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     got = json.loads(res.stdout.strip().splitlines()[-1])

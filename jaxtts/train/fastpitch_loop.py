@@ -139,6 +139,8 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
     if resume and manager.latest_step() is not None:
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(
             jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))
+    mesh = tf.data_mesh()  # data-parallel over the local devices (one device: a no-op)
+    state = tf.replicate(state, mesh)
     micro = int(state.step)
     _trim_metrics(out / METRICS, micro // per_step)
 
@@ -148,7 +150,7 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
             epoch, k = divmod(micro, n_batches)
             epoch += 1  # train.py counts epochs from 1
             batch = tf.pad_batch(collate([dataset[int(i)] for i in order(epoch)[k]]), run.token_step, run.frame_step)
-            state, meta = step(state, jax.tree.map(jnp.asarray, batch), jnp.float32(run.loss.kl_weight(epoch)))
+            state, meta = step(state, tf.shard_batch(batch, mesh), jnp.float32(run.loss.kl_weight(epoch)))
             micro += 1
             if micro % per_step:
                 continue
@@ -196,10 +198,10 @@ def export_pt(state: tf.TrainState, model_config: FastPitchConfig, path: str | P
 # `jaxtts train fastpitch`.
 
 SMALL = dataclasses.replace(
-    PUBLISHED, symbols_embedding_dim=64, in_fft_n_layers=2, in_fft_n_heads=2, in_fft_d_head=16, in_fft_conv1d_filter_size=128,
-    in_fft_output_size=64, out_fft_n_layers=2, out_fft_n_heads=2, out_fft_d_head=16, out_fft_conv1d_filter_size=128,
-    out_fft_output_size=64, dur_predictor_filter_size=32, pitch_predictor_filter_size=32,
-    energy_predictor_filter_size=32)
+    PUBLISHED, symbols_embedding_dim=64,
+    in_fft_n_layers=2, in_fft_n_heads=2, in_fft_d_head=16, in_fft_conv1d_filter_size=128, in_fft_output_size=64,
+    out_fft_n_layers=2, out_fft_n_heads=2, out_fft_d_head=16, out_fft_conv1d_filter_size=128, out_fft_output_size=64,
+    dur_predictor_filter_size=32, pitch_predictor_filter_size=32, energy_predictor_filter_size=32)
 """FastPitch 1.1 at the golden small checkpoint's size (368k parameters with 3 speakers): CPU-sized."""
 
 
@@ -244,9 +246,10 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--config", default="small", help="small | published | FILE.json (ignored with --init)")
     parser.add_argument("--steps", type=int, default=1000, help="optimizer steps")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--grad-accumulation", type=int, default=1,
-                        help="batches per optimizer step (NVIDIA's global batch is 256 = devices × batch × this)")
+    parser.add_argument("--batch-size", type=int, default=16, help="examples per batch, split over the local devices")
+    parser.add_argument("--grad-accumulation", type=int, default=1, help="batches per optimizer step")
+    parser.add_argument("--global-batch", type=int,
+                        help="examples per optimizer step (NVIDIA's recipe: 256); sets --grad-accumulation")
     parser.add_argument("--optimizer", choices=("lamb", "adamw"), default="lamb")
     parser.add_argument("--learning-rate", type=float, default=0.1)
     parser.add_argument("--warmup-steps", type=int, default=1000)
@@ -276,12 +279,17 @@ def run_cli(args: Any) -> int:
         params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
         params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
                   "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
+    accumulation = args.grad_accumulation
+    if args.global_batch:
+        accumulation, rest = divmod(args.global_batch, args.batch_size)
+        if rest or not accumulation:
+            raise InputError(f"--global-batch {args.global_batch} is not a multiple of --batch-size {args.batch_size}")
     run = RunConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed, log_every=args.log_every,
                     checkpoint_every=args.checkpoint_every, freeze=tuple(args.freeze),
                     loss=tf.LossConfig(kl_loss_start_epoch=args.kl_loss_start_epoch,
                                        kl_loss_warmup_epochs=args.kl_loss_warmup_epochs),
                     optim=optim.OptimConfig(optimizer=args.optimizer, learning_rate=args.learning_rate,
-                                            warmup_steps=args.warmup_steps, grad_accumulation=args.grad_accumulation,
+                                            warmup_steps=args.warmup_steps, grad_accumulation=accumulation,
                                             ema_decay=args.ema_decay))
     state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True)
     out = Path(args.out).expanduser()
