@@ -228,6 +228,15 @@ def prepare(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def train(parser: argparse.ArgumentParser) -> Handler:
+    """Train a model on a prepared dataset (NVIDIA's recipe), or fine-tune one with --init."""
+    from jaxtts.train import fastpitch_cli
+
+    models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
+    handlers = {"fastpitch": fastpitch_cli.add_arguments(models.add_parser("fastpitch", help="FastPitch 1.1 with its aligner"))}
+    return lambda args: handlers[args.model](args)
+
+
 def evaluate(parser: argparse.ArgumentParser) -> Handler:
     """Word error rate of synthesized or recorded speech, as an offline recognizer hears it."""
     source = parser.add_mutually_exclusive_group(required=True)
@@ -273,6 +282,7 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
     "bench": bench,
     "parity": parity,
     "prepare": prepare,
+    "train": train,
     "evaluate": evaluate,
 }
 
