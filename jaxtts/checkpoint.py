@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -136,16 +137,43 @@ def load(directory: str | Path) -> tuple[str, dict, Any]:
     """Return (model kind, config dict, params as numpy arrays) of a converted directory."""
     import orbax.checkpoint as ocp
 
+    from jaxtts import limits
+
     directory = Path(directory).expanduser().resolve()
     meta = read_meta(directory)
+    # The config is validated and the stored tree's declared shapes compared with the one it implies
+    # before anything is read: a tampered directory is one CheckpointError, never a huge allocation.
+    expected = limits.expected_params(meta["model"], meta["config"], what=str(directory))
+    _drop_late_orbax_callbacks()
     try:
+        stored = ocp.StandardCheckpointHandler().metadata(directory / PARAMS).tree
+        limits.check_tree(stored, expected, what=str(directory))
         with ocp.StandardCheckpointer() as ckptr:
             params = ckptr.restore(directory / PARAMS)
+    except CheckpointError:
+        raise
     except Exception as e:
         raise CheckpointError(
             f"{directory / PARAMS} could not be read ({type(e).__name__}); convert the original checkpoint again"
         ) from None
     return meta["model"], meta["config"], jax.tree.map(np.asarray, params)
+
+
+def _drop_late_orbax_callbacks() -> None:
+    """Orbax reads params through tensorstore futures on an asyncio loop. When one read fails (a
+    corrupt file) the loop closes with the other reads in flight, and each of their late callbacks
+    reports "Event loop is closed" as an unraisable exception: dozens of tracebacks after the one-line
+    error. Those alone are dropped; every other unraisable exception reaches the previous hook."""
+    previous = sys.unraisablehook
+    if getattr(previous, "jaxtts", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        if not (isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == "Event loop is closed"):
+            previous(unraisable)
+
+    hook.jaxtts = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def load_any(path: str | Path, expect: str, **options: Any) -> tuple[dict, Any]:
