@@ -10,7 +10,6 @@ import dataclasses
 import io
 import json
 import os
-import resource
 import shutil
 import stat
 import subprocess
@@ -125,14 +124,11 @@ class Bounded:
     wall_s: float
 
 
-def _limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU, CPU))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE, FILE_SIZE))
-
-
-# The child records its own peak memory (VmHWM, reset by exec; ru_maxrss would carry pytest's over).
-_CHILD = """import atexit, sys
+# The child limits itself before importing anything (a preexec_fn would fork a multithreaded pytest) and
+# records its own peak memory (VmHWM, reset by exec; ru_maxrss would carry pytest's over).
+_CHILD = f"""import atexit, resource, sys
+for limit, value in ((resource.RLIMIT_AS, {MEMORY}), (resource.RLIMIT_CPU, {CPU}), (resource.RLIMIT_FSIZE, {FILE_SIZE})):
+    resource.setrlimit(limit, (value, value))
 usage = sys.argv.pop(1)
 atexit.register(lambda: open(usage, "w").write(
     next(line for line in open("/proc/self/status") if line.startswith("VmHWM")).split()[1]))
@@ -148,7 +144,7 @@ def _bounded(name: str, args: list[str], tmp_path: Path) -> Bounded:
     env = os.environ | {"TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     start = time.monotonic()
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(usage), *args], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=env, preexec_fn=_limit, cwd=tmp_path)
+                             stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     stderr = child.stderr.read().decode()
     _, status, rusage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
