@@ -7,7 +7,7 @@ never needs g and v apart.
 
 The generator is convolution-bound: XLA fuses the leaky ReLUs, masks, biases, residual adds and
 branch means into about one elementwise pass per convolution (dropping every leaky ReLU saves 1 %),
-so speed comes from the convolutions themselves: see `_conv` and `ConvTranspose1d`. On CPU, where
+so speed comes from the convolutions themselves: see `layers.conv_as_image` and `ConvTranspose1d`. On CPU, where
 those run at the FMA peak already, `prepare` moves the resblock kernels of the wide stages into the
 Winograd domain once, which about halves their multiplies (`winograd`).
 """
@@ -25,7 +25,8 @@ import numpy as np
 
 from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
-from jaxtts.models import denoiser, winograd
+from jaxtts.models import denoiser, layers, winograd
+from jaxtts.models.layers import Conv1d, conv_as_image
 
 LRELU_SLOPE = 0.1
 FINAL_SLOPE = 0.01  # upstream calls F.leaky_relu(x) with torch's default slope before conv_post.
@@ -177,49 +178,6 @@ PUBLISHED = {
 }
 
 
-def _precision(dtype: Any) -> jax.lax.Precision:
-    # fp32 means fp32: TPUs and GPUs would otherwise run fp32 convolutions in bf16/tf32 passes.
-    return jax.lax.Precision.HIGHEST if jnp.dtype(dtype) == jnp.float32 else jax.lax.Precision.DEFAULT
-
-
-def _conv(x: jax.Array, kernel: jax.Array, pad: tuple[int, int], dilation: int = 1) -> jax.Array:
-    """1-D correlation of (B, T, C) with a (k, in, out) kernel, run as a 2-D one over a (1, T) image.
-
-    Same maths; XLA:CPU hands 2-D convolutions to YNNPACK, which runs every HiFi-GAN layer shape at
-    ~500 GFLOP/s on the benchmark machine, and 1-D ones to Eigen at 250-490 (worst with few
-    channels). Worth 1.2x on the whole generator; other backends see the same convolution.
-    """
-    y = jax.lax.conv_general_dilated(
-        x[:, None], kernel[None], (1, 1), [(0, 0), pad], rhs_dilation=(1, dilation),
-        dimension_numbers=("NHWC", "HWIO", "NHWC"), precision=_precision(x.dtype),
-    )
-    return y[:, 0]
-
-
-class Conv1d(nn.Module):
-    """torch.nn.Conv1d(in, out, k, dilation=d, padding=d·(k-1)/2) on (B, T, C); kernel (k, in, out),
-    or with `winograd` its Winograd form, one (pieces, in, out) array per point (see `prepare`)."""
-
-    features: int
-    kernel_size: int
-    dilation: int = 1
-    winograd: bool = False
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        shape, init = (self.kernel_size, x.shape[-1], self.features), nn.initializers.lecun_normal()
-        kernel = self.param("kernel", (lambda key: tuple(winograd.transform(init(key, shape)))) if self.winograd else
-                            (lambda key: init(key, shape)))
-        bias = self.param("bias", nn.initializers.zeros, (self.features,))
-        if self.winograd:
-            u = [p.astype(x.dtype) for p in kernel]
-            y = winograd.conv1d(x, u, self.kernel_size, self.dilation, _precision(x.dtype))
-        else:
-            pad = self.dilation * (self.kernel_size - 1) // 2
-            y = _conv(x, kernel.astype(x.dtype), (pad, pad), self.dilation)
-        return y + bias.astype(x.dtype)
-
-
 def _phase_runs(k: int, u: int, p: int) -> list[tuple[int, int, int, int]]:
     """Group the u output phases of a transposed conv into runs that one dense conv computes.
 
@@ -250,19 +208,20 @@ class ConvTranspose1d(nn.Module):
     features: int
     kernel_size: int
     stride: int
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         k, u, p = self.kernel_size, self.stride, (self.kernel_size - self.stride) // 2
         kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, x.shape[-1], self.features))
         bias = self.param("bias", nn.initializers.zeros, (self.features,))
-        kernel = kernel.astype(x.dtype)
+        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
         phases = []
         for r0, r1, c, taps in _phase_runs(k, u, p):
             # Correlation window x[q + c - taps + 1 .. q + c]: taps in reverse, phases as features.
             m = (np.arange(r0, r1) + p)[None, :] % u + u * np.arange(taps - 1, -1, -1)[:, None]
             w = kernel[m].transpose(0, 2, 1, 3).reshape(taps, x.shape[-1], (r1 - r0) * self.features)
-            phases.append(_conv(x, w, (taps - 1 - c, c)))
+            phases.append(conv_as_image(x, w, (taps - 1 - c, c)))
         y = jnp.concatenate(phases, axis=-1)
         return y.reshape(x.shape[0], x.shape[1] * u, self.features) + bias.astype(x.dtype)
 
@@ -274,26 +233,28 @@ def _lrelu(x: jax.Array, slope: float) -> jax.Array:
 class ResBlock1(nn.Module):
     kernel_size: int
     dilations: tuple[int, ...]
-    winograd: bool = False
+    form: str = layers.CHECKPOINT
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
-        ch, k, w = x.shape[-1], self.kernel_size, self.winograd
+        ch, k, f, dt = x.shape[-1], self.kernel_size, self.form, self.dtype
         for n, d in enumerate(self.dilations):
-            t = Conv1d(ch, k, d, w, name=f"convs1_{n}")(_lrelu(x, LRELU_SLOPE) * mask)
-            x = x + Conv1d(ch, k, 1, w, name=f"convs2_{n}")(_lrelu(t, LRELU_SLOPE) * mask)
+            t = Conv1d(ch, k, d, f, as_image=True, dtype=dt, name=f"convs1_{n}")(_lrelu(x, LRELU_SLOPE) * mask)
+            x = x + Conv1d(ch, k, 1, f, as_image=True, dtype=dt, name=f"convs2_{n}")(_lrelu(t, LRELU_SLOPE) * mask)
         return x
 
 
 class ResBlock2(nn.Module):
     kernel_size: int
     dilations: tuple[int, ...]
-    winograd: bool = False
+    form: str = layers.CHECKPOINT
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
         for n, d in enumerate(self.dilations):
-            conv = Conv1d(x.shape[-1], self.kernel_size, d, self.winograd, name=f"convs_{n}")
+            conv = Conv1d(x.shape[-1], self.kernel_size, d, self.form, as_image=True, dtype=self.dtype, name=f"convs_{n}")
             x = x + conv(_lrelu(x, LRELU_SLOPE) * mask)
         return x
 
@@ -311,31 +272,34 @@ class Generator(nn.Module):
     With `lengths` (B,) every convolution sees zeros past its item's end, exactly as if each item
     had been run alone at its own length, so a padded batch gives each item's unpadded audio (to
     float rounding). Outputs past an item's end are undefined. With `winograd` the resblock kernels
-    of stages at least `WINOGRAD_MIN_CHANNELS` wide are held in the Winograd form (see `prepare`).
+    of stages at least `WINOGRAD_MIN_CHANNELS` wide are held in the Winograd form (the inference form
+    `prepare` makes on CPU); without it every kernel is in the checkpoint form.
     """
 
     config: HiFiGANConfig
     winograd: bool = False
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, mel: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
-        cfg = self.config
+        cfg, dt = self.config, self.dtype
         rate = 1  # audio samples per frame at the current stage
-        x = Conv1d(cfg.upsample_initial_channel, 7, name="conv_pre")(mel * _valid(lengths, mel.shape[1], rate, mel.dtype))
+        x = Conv1d(cfg.upsample_initial_channel, 7, as_image=True, dtype=dt, name="conv_pre")(mel * _valid(lengths, mel.shape[1], rate, mel.dtype))
         self.sow("intermediates", "hifigan_conv_pre", x)
         block = ResBlock1 if cfg.resblock == "1" else ResBlock2
         for i, (u, k) in enumerate(zip(cfg.upsample_rates, cfg.upsample_kernel_sizes)):
             x = _lrelu(x, LRELU_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype)
-            x = ConvTranspose1d(x.shape[-1] // 2, k, u, name=f"ups_{i}")(x)
+            x = ConvTranspose1d(x.shape[-1] // 2, k, u, dt, name=f"ups_{i}")(x)
             self.sow("intermediates", f"hifigan_up{i}", x)
             rate *= u
             mask = _valid(lengths, x.shape[1], rate, x.dtype)
-            w = self.winograd and x.shape[-1] >= WINOGRAD_MIN_CHANNELS
+            wide = self.winograd and x.shape[-1] >= WINOGRAD_MIN_CHANNELS
+            form = layers.WINOGRAD_POINTS if wide else layers.CHECKPOINT
             x = sum(
-                block(kj, dj, w, name=f"resblocks_{i}_{j}")(x, mask)
+                block(kj, dj, form, dt, name=f"resblocks_{i}_{j}")(x, mask)
                 for j, (kj, dj) in enumerate(zip(cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes))
             ) / len(cfg.resblock_kernel_sizes)
-        x = Conv1d(1, 7, name="conv_post")(_lrelu(x, FINAL_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype))
+        x = Conv1d(1, 7, as_image=True, dtype=dt, name="conv_post")(_lrelu(x, FINAL_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype))
         return jnp.tanh(x[..., 0])
 
 
@@ -345,45 +309,41 @@ def param_shapes(config: HiFiGANConfig) -> dict:
     return jax.eval_shape(lambda m: Generator(config).init(jax.random.key(0), m), mel)["params"]
 
 
-def prepare(params: Any, use_winograd: bool | None = None) -> dict:
-    """The inference form of `params`: the kernels of the resblocks at least
-    `WINOGRAD_MIN_CHANNELS` wide moved into the Winograd domain once (`winograd.transform`, kept as
-    a tuple of per-point kernels), which about halves their multiplies. `generate` takes either form.
+def prepare(params: Any, use_winograd: bool | None = None) -> Any:
+    """The inference form of checkpoint-form `params`: on CPU a `layers.Prepared` tree whose
+    resblocks at least `WINOGRAD_MIN_CHANNELS` wide hold their kernels in the Winograd domain
+    (`winograd.transform`, a tuple of per-point kernels), which about halves their multiplies and
+    equals the plain convolutions to float rounding. Elsewhere (GPUs and TPUs run the plain
+    convolution at full rate) `params` as they are. `generate` takes either form.
 
-    `use_winograd=None` picks per backend: on CPU (v1 measured 1.2x faster as a whole; equal to the
-    plain convolutions to float rounding, ~1e-5 on the audio), not elsewhere (params returned as
-    they are: GPUs and TPUs run the plain convolution at full rate).
+    `use_winograd` overrides the choice of the backend.
     """
+    if isinstance(params, layers.Prepared):
+        raise ValueError("params are already in the Winograd form (prepared twice)")
     if not (jax.default_backend() == "cpu" if use_winograd is None else use_winograd):
         return params
-    if _winograd(params):
-        raise ValueError("params are already in the Winograd form (prepared twice)")
-    def wide(name: str, block: dict) -> bool:  # the rule `Generator` applies, read from the kernels
+
+    def wide(name: str, block: dict) -> bool:  # the rule `Generator` applies, read from the kernels' channels
         channels = next(iter(block.values()))["kernel"].shape[1] if name.startswith("resblocks_") else 0
         return channels >= WINOGRAD_MIN_CHANNELS
 
-    return {name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))}
-                   for conv, p in block.items()} if wide(name, block) else block
-            for name, block in params.items()}
-
-
-def _winograd(params: Any) -> bool:
-    """Whether the resblock kernels are in the Winograd form (per-point tuples; the widest tells)."""
-    return isinstance(next(iter(params["resblocks_0_0"].values()))["kernel"], (tuple, list))
+    return layers.Prepared({name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))}
+                                   for conv, p in block.items()} if wide(name, block) else block
+                            for name, block in params.items()}, winograd=True)
 
 
 def generate(params: Any, mel: jax.Array, lengths: jax.Array | None = None, *, config: HiFiGANConfig,
              dtype: Any = jnp.float32) -> jax.Array:
     """mel (B, num_mels, T) → float32 audio (B, T·hop); pure and jittable (config, dtype static).
-    `params` in the checkpoint's form or `prepare`d.
+    `params` in the checkpoint form or `prepare`d.
 
     `lengths` (B,) in frames makes a padded bucket exact: each item's audio [0, lengths·hop) equals
     what it would be alone (see `Generator`). Without it, padding frames leak into the last
     `config.receptive_field_frames` frames of each item.
     """
-    params = jax.tree.map(lambda p: p.astype(dtype), params)
     mel = jnp.swapaxes(mel, 1, 2).astype(dtype)
-    return Generator(config, _winograd(params)).apply({"params": params}, mel, lengths).astype(jnp.float32)
+    generator = Generator(config, layers.winograd_of(params, False), dtype)
+    return generator.apply({"params": dict(params)}, mel, lengths).astype(jnp.float32)
 
 
 class HiFiGAN:

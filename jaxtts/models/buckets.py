@@ -1,0 +1,84 @@
+"""Padded sizes: every shape a compiled program sees comes from here, so the number of programs is
+bounded. Two policies share this module:
+
+- open-ended lengths (`bucket_length`, for a model's own `infer` and `jaxtts.torch`): any length,
+  rounded to a grain that grows with it;
+- bounded tables (`geometric_buckets`, for the engine): a fixed set of token, frame and batch
+  sizes, compiled ahead of time, with `pick` choosing one and `partition` cutting sorted
+  sentences into the batches that pad least.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+TOKEN_STEP = 16  # `bucket_length` grains of `infer`: ≤ 12.5 % padding past 8 steps, a few dozen shapes
+FRAME_STEP = 64
+
+
+def bucket_length(n: int, step: int) -> int:
+    """Round n up to a multiple of max(step, 2^⌊log2 n⌋ / 8): at most 12.5 % padding past `8·step`,
+    so a few dozen compiled shapes cover any length."""
+    n = max(int(n), 1)
+    grain = max(step, 1 << max(n.bit_length() - 4, 0))
+    return -(-n // grain) * grain
+
+
+def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
+    """lo, then `per_octave` evenly spaced sizes per doubling up to hi: at most 1/per_octave padding."""
+    sizes, size = [], lo
+    while size < hi:
+        sizes.append(size)
+        size += max(1 << (size.bit_length() - 1), per_octave) // per_octave
+    return (*sizes, hi)
+
+
+TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
+# Default frame and batch buckets per kind of device. A CPU is as busy with one sentence as with
+# eight, so batching would only add padding, and padded frames cost it real time: fine frame
+# buckets (at most 6.25 % padding; each compiles once per machine with the persistent cache).
+# Accelerators gain from batches, and compile more slowly than they compute: coarser frame buckets
+# (at most 25 %), so fewer programs. 4096 frames = 47 s at NVIDIA's hop and rate.
+FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 16), "accelerator": geometric_buckets(64, 4096, 4)}
+BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
+
+# What one launch of the two engine programs costs beyond its work, in padded token slots (batch
+# rows x token bucket): on an accelerator a launch has a fixed cost of a few hundred slots' worth of
+# work divided over the batch (benchmarks/ and the README give the measurements). On a CPU the
+# batch buckets are (1,) and it does not matter.
+LAUNCH_COST = 64
+# The most token slots one device gets in a launch, unless a single sentence needs more: about
+# 20,000 frames, whose FastPitch 1.1 + HiFi-GAN v1 program fits a 16 GB accelerator (XLA's memory
+# analysis), so long sentences batch by 16 or 8, not 32.
+MAX_BATCH_SLOTS = 4096
+
+
+def pick(size: int, buckets: Sequence[int]) -> int:
+    """The smallest bucket >= size; past the largest, a multiple of it."""
+    for b in buckets:
+        if b >= size:
+            return b
+    return -(-size // buckets[-1]) * buckets[-1]
+
+
+def partition(lengths: Sequence[int], batch_buckets: Sequence[int], token_buckets: Sequence[int],
+              max_slots: int = MAX_BATCH_SLOTS) -> list[int]:
+    """Cut ascending `lengths` into consecutive groups with the least padded work: the end index of
+    each group. A group of g rows costs pick(g) · pick(its longest) + LAUNCH_COST, so ten short
+    sentences and two long ones become two batches instead of one that pads all twelve to the
+    longest (dynamic programming over the cut points; the frames each group makes follow its tokens).
+    A group of several rows holds at most `max_slots` token slots."""
+    best, cut = [0] + [None] * len(lengths), [0] * (len(lengths) + 1)
+    for j in range(1, len(lengths) + 1):
+        width = pick(max(lengths[j - 1], 1), token_buckets)
+        for i in range(max(0, j - batch_buckets[-1]), j):
+            slots = pick(j - i, batch_buckets) * width
+            if slots > max_slots and j - i > 1:
+                continue
+            cost = best[i] + slots + LAUNCH_COST
+            if best[j] is None or cost < best[j]:
+                best[j], cut[j] = cost, i
+    ends, j = [], len(lengths)
+    while j:
+        ends.append(j)
+        j = cut[j]
+    return ends[::-1]
