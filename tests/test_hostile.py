@@ -15,10 +15,13 @@ import stat
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 import torch
 import yaml
 
@@ -26,7 +29,7 @@ import converters
 import jaxtts
 from jaxtts import checkpoint
 from jaxtts.cli import main
-from jaxtts.errors import CheckpointError
+from jaxtts.errors import CheckpointError, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -320,3 +323,128 @@ def test_nan_and_inf_weights_are_refused_at_conversion_naming_the_tensor(small_c
     assert main(["convert", str(tmp_path / "inf.pt"), str(tmp_path / "out")]) == 2
     assert "conv_post.bias holds 1 NaN/infinite" in _one_error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inf.pt", "nan.pt"]
+
+
+# ---- the engine and the command line: bounded requests, honest exits, safe sharing ------------------
+
+def _models(converted: dict[str, Path]) -> list[str]:
+    return ["--fastpitch", str(converted["fastpitch"]), "--hifigan", str(converted["hifigan"])]
+
+
+@pytest.mark.parametrize("pace", ["1e-3", "1e-4", "1e-9", "1e9"])
+def test_pace_outside_its_bounds_is_one_line_naming_the_limit(converted, tmp_path, capsys, pace):
+    """1e-3 made 139 s of audio for "Hi." at 5.4 GB, 1e-4 asked for 121 GB, 1e-9 aborted the process."""
+    out = tmp_path / "out.wav"
+    assert main(["synthesize", "Hi.", "--pace", pace, "-o", str(out), *_models(converted)]) == 2
+    assert "pace must be between 0.1 and 10" in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pace_1e_9_in_a_bounded_process(converted, tmp_path):
+    _refused(_bounded("synthesize at pace 1e-9", ["synthesize", "Hi.", "--pace", "1e-9", "-o", str(tmp_path / "o.wav"),
+                                                  *_models(converted)], tmp_path), "pace must be between")
+
+
+def test_no_sentence_may_produce_more_frames_than_the_limit(converted):
+    """Within the pace bounds, the longest durations the controls allow still stop at the frame limit,
+    before the vocoder allocates anything for the sentence."""
+    from jaxtts import engine
+
+    synth = engine.Synthesizer(jaxtts.load_fastpitch(converted["fastpitch"]), jaxtts.load_hifigan(converted["hifigan"]),
+                               compilation_cache=False)
+    long = " ".join(["supercalifragilistic"] * 20) + "."
+    with pytest.raises(InputError, match=f"more than the limit of {engine.MAX_SENTENCE_FRAMES} frames"):
+        synth.synthesize(long, pace=engine.PACE[0], max_duration=engine.MAX_DURATION)
+    assert not any(key[0] == "render" for key in synth._programs)  # refused between the two programs
+
+
+def test_o_streams_into_a_complete_wav_and_dev_full_is_one_line(converted, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    text = "First sentence here. And a second one. A third."
+    assert main(["synthesize", text, "-o", str(out), *_models(converted)]) == 0
+    capsys.readouterr()
+    audio, rate = soundfile.read(out, dtype="float32")
+    from jaxtts import engine
+
+    synth = engine.Synthesizer(jaxtts.load_fastpitch(converted["fastpitch"]), jaxtts.load_hifigan(converted["hifigan"]),
+                               compilation_cache=False)
+    expected = synth.synthesize(text)
+    assert rate == synth.sample_rate and len(audio) == len(expected)
+    np.testing.assert_allclose(audio, np.clip(np.floor(expected * 32768), -32768, 32767) / 32768, atol=1 / 32768)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"]  # no temporary left beside it
+
+    assert main(["synthesize", "Hi.", "-o", "/dev/full", *_models(converted)]) == 2
+    assert "cannot write /dev/full" in _one_error_line(capsys)
+
+
+def test_a_run_that_writes_no_wav_exits_non_zero(converted, tmp_path, capsys):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("\n...\n\n")
+    assert main(["synthesize", "--text-file", str(lines), "--output-dir", str(tmp_path / "wavs"), *_models(converted)]) == 2
+    assert "0 WAV files" in capsys.readouterr().err
+
+
+def test_output_dir_skip_existing_resumes_a_killed_run(converted, tmp_path, capsys):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("One.\nTwo.\nThree.\n")
+    wavs = tmp_path / "wavs"
+    wavs.mkdir()
+    (wavs / "000002.wav").write_bytes(b"done before the kill")
+    assert main(["synthesize", "--text-file", str(lines), "--output-dir", str(wavs), "--skip-existing",
+                 *_models(converted)]) == 0
+    assert "2 WAV files; 1 already there" in capsys.readouterr().err
+    assert (wavs / "000002.wav").read_bytes() == b"done before the kill"
+    assert sorted(p.name for p in wavs.iterdir()) == ["000001.wav", "000002.wav", "000003.wav"]
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("jaxtts ")
+
+
+def test_four_threads_on_a_cold_synthesizer_compile_each_program_once(converted):
+    from jaxtts import engine
+
+    synth = engine.Synthesizer(jaxtts.load_fastpitch(converted["fastpitch"]), jaxtts.load_hifigan(converted["hifigan"]),
+                               compilation_cache=False)
+    start = threading.Barrier(4)
+
+    def speak() -> None:
+        start.wait()
+        synth.synthesize("The same sentence.")
+
+    threads = [threading.Thread(target=speak) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert synth.compile_count == 2 and synth.stats["compiles"] == 2  # one encode, one render: built once each
+
+
+_FIRST_USE = """import jaxtts
+from jaxtts import hub
+paths = hub.ensure_models()
+jaxtts.load_fastpitch(paths["fastpitch"]), jaxtts.load_hifigan(paths["hifigan"])
+"""
+
+
+def test_processes_sharing_an_empty_cache_all_succeed(small_checkpoints, tmp_path):
+    """The reported race: 2 of 5 trials lost a process to `No such file or directory: 'd'`."""
+    from jaxtts import hub
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for kind, src in small_checkpoints.items():
+        shutil.copy(src, mirror / hub.REGISTRY[kind].filename)
+    failures = []
+    for trial in range(5):
+        env = os.environ | {"JAXTTS_CACHE": str(tmp_path / f"cache{trial}"), "JAXTTS_HUB_URL": mirror.as_uri(),
+                            "PYTHONPATH": str(ROOT)}
+        children = [subprocess.Popen([sys.executable, "-c", _FIRST_USE], env=env, stderr=subprocess.PIPE, text=True)
+                    for _ in range(4)]
+        for child in children:
+            _, err = child.communicate(timeout=600)
+            if child.returncode:
+                failures.append(err.strip().splitlines()[-1] if err.strip() else f"exit {child.returncode}")
+    assert failures == []
