@@ -29,20 +29,21 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import jax
 import torch
 
 from converters import fastpitch as fp_convert
 from converters import hifigan as hg_convert
-from converters.reference import device_like_jax
 from converters.reference import fastpitch as fp_ref
 from converters.reference import hifigan as hg_ref
 from jaxtts import engine, text
+from jaxtts.text import encoder
 from jaxtts.errors import TextError
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
+from timing import device_like_jax, timed, wall_and_cpu
 
 CORPUS = ROOT.parent / "shared" / "textnorm" / "corpus.txt"
 BUILTIN = [
@@ -97,19 +98,6 @@ def memoized_frontend(lines: list[str]) -> types.SimpleNamespace:
     return types.SimpleNamespace(split_sentences=lambda line, *a, **k: pieces[line], to_ids=to_ids)
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def wall_and_cpu(fn) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (all threads of this process) of `fn()`."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def reference_pass(torch_fp: torch.nn.Module, torch_hg: torch.nn.Module, lines: list[str], bf16: bool = False) -> int:
     """Speech frames of the PyTorch pipeline run one sentence at a time (under bf16 autocast if asked)."""
     frames, device = 0, next(torch_fp.parameters()).device
@@ -135,14 +123,14 @@ def run(quick: bool = False, n_sentences: int | None = None, rounds: int | None 
     (jax_fp, jax_hg), (torch_fp, torch_hg) = published_models()
     lines = sentences(n_sentences)
     synth = engine.Synthesizer(jax_fp, jax_hg, dtype=jax.numpy.bfloat16 if bf16 else None)
-    real_frontend, free_frontend = engine.frontend, memoized_frontend(lines)
+    real_frontend, free_frontend = encoder.frontend, memoized_frontend(lines)
 
     def model_only() -> None:
-        engine.frontend = free_frontend
+        encoder.frontend = free_frontend
         try:
             synth.synthesize_batch(lines)
         finally:
-            engine.frontend = real_frontend
+            encoder.frontend = real_frontend
 
     def end_to_end() -> None:
         synth.synthesize_batch(lines)

@@ -19,16 +19,15 @@ import argparse
 import json
 import os
 import statistics
-import time
 from pathlib import Path
 
 import jax
 import numpy as np
 import torch
 from dle import import_from
+from timing import device_like_jax, timed
 
 from converters.fastpitch import from_state_dict
-from converters.reference import device_like_jax
 from converters.reference.fastpitch import seeded
 from jaxtts.models.fastpitch import PUBLISHED, FastPitch
 
@@ -59,12 +58,6 @@ def nvidia_fastpitch(src: Path, state_dict: dict) -> torch.nn.Module:
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     assert not unexpected and all(k.startswith("attention.") for k in missing), (missing, unexpected)
     return model.eval()
-
-
-def timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def main() -> None:

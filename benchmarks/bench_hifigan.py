@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 from dle import import_from
+from timing import device_like_jax, synchronize, wall_and_cpu
 
 from converters.hifigan import from_state_dict
-from converters.reference import device_like_jax, synchronize
 from converters.reference import hifigan as reference
 from jaxtts.models.hifigan import PUBLISHED, generate, prepare
 
@@ -55,16 +55,6 @@ def nvidia_generator(src: Path, cfg, state_dict: dict) -> torch.nn.Module:
     model.remove_weight_norm()
     model.load_state_dict(state_dict)
     return model.eval()
-
-
-def _time(fn, reps: int) -> list[tuple[float, float]]:
-    """(wall, process CPU) seconds of each of `reps` calls."""
-    out = []
-    for _ in range(reps):
-        c, t = time.process_time(), time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t, time.process_time() - c))
-    return out
 
 
 def main() -> None:
@@ -116,7 +106,7 @@ def main() -> None:
     times = {name: [] for name in runners}
     for _ in range(args.rounds):
         for name, run in runners.items():
-            times[name] += _time(run, args.reps)
+            times[name] += [wall_and_cpu(run) for _ in range(args.reps)]
 
     device_kind = jax.devices()[0].device_kind
     print(f"HiFi-GAN {args.version} ({cfg.upsample_initial_channel} ch), {label}, batch {args.batch}, "

@@ -1,7 +1,10 @@
-"""Port published PyTorch checkpoints (NVIDIA DLE, jik876, NeMo) into jaxtts models, once.
+"""Port published PyTorch checkpoints (NVIDIA DLE, jik876, NeMo) to jaxtts models: upstream files in,
+config objects and Flax params out.
 
-`convert(src, dst)` detects what `src` is, converts it with the model's own converter (one rename
-table + a shape check against a freshly initialised Flax tree) and saves an Orbax directory.
+`convert_in_memory(src)` detects what `src` is and converts it with the model's own converter
+(one rename table + a shape check against a freshly initialised Flax tree). Writing the result to
+disk is `jaxtts.checkpoint`'s: nothing here imports it. Importing this package imports no torch
+(`jaxtts.checkpoint` reads converted models with it), only converting a file does.
 """
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from jaxtts import checkpoint, hub
 from jaxtts.errors import CheckpointError
 
-from .load import load_torch
+from .converted import Converted
+
+__all__ = ["Converted", "convert_in_memory", "detect"]
+
 
 def detect(ckpt: dict, path: Path) -> str:
     """Which model a loaded checkpoint dict holds, from its structure alone."""
@@ -33,36 +38,30 @@ def detect(ckpt: dict, path: Path) -> str:
     )
 
 
-def convert_in_memory(path: str | Path, *, expect: str | None = None, **options: Any) -> tuple[str, dict, dict]:
-    """(model kind, config dict, params) converted from an original checkpoint file."""
+def convert_in_memory(path: str | Path, *, expect: str | None = None, **options: Any) -> Converted:
+    """The converted model of an original checkpoint file (.pt or .nemo)."""
     path = Path(path).expanduser()
     if path.suffix == ".nemo":
         from . import nemo
 
-        model, config, params = nemo.from_archive(path, **options)
-        _expect(model, expect, path)
-        return model, config, params
+        converted = nemo.from_archive(path, **options)
+        _expect(converted.model, expect, path)
+        return converted
+    from .load import load_torch  # torch, only for an original file
+
     ckpt = load_torch(path)
     model = detect(ckpt, path)
     _expect(model, expect, path)  # before converting: a wrong model needs no conversion to be refused
-    from_checkpoint = importlib.import_module(f"converters.{model}").from_checkpoint
-    unknown = set(options) - set(inspect.signature(from_checkpoint).parameters)
+    converter = importlib.import_module(f"converters.{model}")
+    unknown = set(options) - set(inspect.signature(converter.from_checkpoint).parameters)
     if unknown:
-        raise CheckpointError(f"{path} is a {model} checkpoint; option(s) {', '.join(sorted(unknown))} do not apply to it")
-    cfg, params = from_checkpoint(ckpt, path, **options)
-    return model, cfg.to_dict(), params
+        raise CheckpointError(f"{path} is a {model} checkpoint; option(s) {', '.join(sorted(unknown))} "
+                              "do not apply to it")
+    config, params = converter.from_checkpoint(ckpt, path, **options)
+    text = converter.text_encoder(ckpt, path, config) if model == "fastpitch" else None
+    return Converted(model, config, params, text)
 
 
 def _expect(model: str, expect: str | None, path: Path) -> None:
     if expect is not None and model != expect:
         raise CheckpointError(f"{path} is a {model} checkpoint, not a {expect}; pass it where a {model} is expected")
-
-
-def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, overwrite: bool = False,
-            **options: Any) -> Path:
-    """Convert `src` (.pt or .nemo) into the jaxtts directory `dst`; nothing is written on failure."""
-    src = Path(src).expanduser()
-    model, config, params = convert_in_memory(src, expect=expect, **options)
-    plain_options = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}
-    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": hub.sha256(src), "options": plain_options}
-    return checkpoint.save(dst, model=model, config=config, params=params, source=source, overwrite=overwrite)

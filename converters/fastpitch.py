@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from jaxtts.errors import CheckpointError, ConfigError
-from jaxtts.models.fastpitch import TEXT_SETUP, FastPitchConfig, param_shapes
+from jaxtts.models.fastpitch import FastPitchConfig, param_shapes
+from jaxtts.text.encoder import TEXT_SETUP, TextEncoder
 from jaxtts.text.symbols import SYMBOL_SETS
 
 from jaxtts.limits import check_budget, check_tree
@@ -135,12 +136,7 @@ def _foreign(ckpt: Mapping[str, Any], path: Path) -> str | None:
 
 
 def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastPitchConfig, dict]:
-    """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`.
-
-    The text setup (`TEXT_SETUP`) comes from `train_setup`, and so does the symbol table the ids
-    index (`symbol_set`; english_basic_lowercase becomes the config's `symbols`); files without one
-    (the 2021 layout, the published checkpoint) were trained on english_basic ARPAbet without added
-    spaces, as NVIDIA's inference example assumes."""
+    """(config, params) from a loaded NVIDIA FastPitch checkpoint; `ema=True` takes `ema_state_dict`."""
     path = Path(path)
     reason = _foreign(ckpt, path)
     if reason:
@@ -151,15 +147,7 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
             "was re-saved without it. Re-save it with its config: torch.save({'config': ..., 'state_dict': ...})"
         )
     try:
-        setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
-        text = {k: setup[k] for k in TEXT_SETUP if setup.get(k) is not None}
-        symbol_set = setup.get("symbol_set", "english_basic")
-        if symbol_set != "english_basic" and symbol_set in SYMBOL_SETS:
-            text["symbols"] = SYMBOL_SETS[symbol_set]
-        elif symbol_set not in SYMBOL_SETS:
-            warnings.warn(f"{path} was trained on symbol_set {symbol_set!r}; jaxtts's text front-end writes "
-                          f"{' and '.join(SYMBOL_SETS)} only, so give this model ids (FastPitch.infer)", stacklevel=2)
-        config = FastPitchConfig.from_dict({**ckpt["config"], **text})
+        config = FastPitchConfig.from_dict(ckpt["config"])
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
     key = "ema_state_dict" if ema else "state_dict"
@@ -172,3 +160,22 @@ def from_checkpoint(ckpt: dict, path: Path, *, ema: bool = False) -> tuple[FastP
     if not isinstance(sd, Mapping):
         raise CheckpointError(f"{path}: '{key}' holds a {type(sd).__name__}, not a state_dict")
     return config, from_state_dict(sd, config, what=f"{path} ({key})")
+
+
+def text_encoder(ckpt: dict, path: Path, config: FastPitchConfig) -> TextEncoder:
+    """How the checkpoint's training text was encoded, from its `train_setup`: the ARPAbet share,
+    the added spaces and the symbol table the ids index (`symbol_set`; english_basic_lowercase
+    becomes the encoder's `symbols`). Files without one (the 2021 layout, the published checkpoint)
+    were trained on english_basic ARPAbet without added spaces, as NVIDIA's inference example assumes."""
+    setup = ckpt.get("train_setup") if isinstance(ckpt.get("train_setup"), Mapping) else {}
+    text = {k: setup[k] for k in TEXT_SETUP if setup.get(k) is not None}
+    symbol_set = setup.get("symbol_set", "english_basic")
+    if symbol_set != "english_basic" and symbol_set in SYMBOL_SETS:
+        text["symbols"] = SYMBOL_SETS[symbol_set]
+    elif symbol_set not in SYMBOL_SETS:
+        warnings.warn(f"{path} was trained on symbol_set {symbol_set!r}; jaxtts's text front-end writes "
+                      f"{' and '.join(SYMBOL_SETS)} only, so give this model ids (FastPitch.infer)", stacklevel=2)
+    try:
+        return TextEncoder.from_dict(text).check(config.n_symbols)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None

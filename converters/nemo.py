@@ -33,13 +33,14 @@ from jaxtts.models.fastpitch import FastPitchConfig
 from jaxtts.models.hifigan import HiFiGANConfig
 
 from . import fastpitch, hifigan
+from .converted import Converted
 from .load import load_torch
 
 CONFIG, WEIGHTS = "model_config.yaml", "model_weights.ckpt"
 
 
-def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
-    """(model kind, config dict, params) of a NeMo FastPitchModel or HifiGanModel archive."""
+def from_archive(path: str | Path, **options: Any) -> Converted:
+    """The converted model of a NeMo FastPitchModel or HifiGanModel archive."""
     path = Path(path)
     if options:
         raise CheckpointError(
@@ -50,11 +51,12 @@ def from_archive(path: str | Path, **options: Any) -> tuple[str, dict, dict]:
     if kind == "hifigan":
         config, params = hifigan.from_checkpoint(
             {"generator": _submodule(sd, "generator."), "config": _hifigan_config(cfg, path)}, path)
-        return "hifigan", config.to_dict(), params
-    config, params = fastpitch.from_checkpoint(
-        {"state_dict": _fastpitch_state_dict(sd, cfg), "config": (model := _fastpitch_config(cfg, _n_symbols(sd, path), path)),
-         "train_setup": _text_setup(cfg, model["n_symbols"], files, path)}, path)
-    return "fastpitch", config.to_dict(), params
+        return Converted("hifigan", config, params)
+    model = _fastpitch_config(cfg, _n_symbols(sd, path), path)
+    ckpt = {"state_dict": _fastpitch_state_dict(sd, cfg), "config": model,
+            "train_setup": _text_setup(cfg, model["n_symbols"], files, path)}
+    config, params = fastpitch.from_checkpoint(ckpt, path)
+    return Converted("fastpitch", config, params, fastpitch.text_encoder(ckpt, path, config))
 
 
 # Bounds on what an archive may make us read, all checked on the tar headers before a member is read:
@@ -283,7 +285,7 @@ _NEMO_PUNCT = [",", ".", "!", "?", "-", ":", ";", "/", '"', "(", ")", "[", "]", 
 
 
 def _text_setup(cfg: Mapping[str, Any], n_symbols: int, files: Mapping[str, bytes], path: Path) -> dict[str, Any]:
-    """How NeMo encoded the text, in the FastPitch config's terms: its vocabulary when the tokenizer
+    """How NeMo encoded the text, in train_setup's terms (see `fastpitch.text_encoder`): its vocabulary when the tokenizer
     is the English phoneme one and the rebuilt list fits the embedding (else none, and the text
     front-end refuses the model; ids still work), spaces around every text for `pad_with_space`,
     and the G2P's own dictionary and heteronyms when the archive carries them."""

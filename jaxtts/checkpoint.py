@@ -1,34 +1,78 @@
-"""Converted models on disk: Orbax params plus a JSON file with the model kind and its config.
+"""Converted models on disk (Orbax params plus a JSON file: the model kind, its config and how its
+text is encoded), the conversion that writes them, and the loaders of every checkpoint form.
 
 Loading a converted directory never imports torch; only an original `.pt`/`.nemo` file pulls in
-the converters. Saving is atomic: everything is written into a temporary sibling directory that is
-renamed into place, so an interrupted or failed conversion leaves nothing behind.
+the converters' torch side. Saving is atomic (`files.atomic_write`): everything is written into a
+temporary sibling directory that is renamed into place, so an interrupted or failed conversion
+leaves nothing behind.
+
+Format 2 keeps the text setup in its own section, `text`; a format 1 directory kept it inside
+`config`, and reads the same.
 """
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 
-from jaxtts.errors import CheckpointError
+from converters import Converted
+from jaxtts import files, limits
+from jaxtts.errors import CheckpointError, ConfigError
+from jaxtts.models import fastpitch, hifigan
+from jaxtts.models.fastpitch import FastPitch, FastPitchConfig
+from jaxtts.models.hifigan import HiFiGAN, HiFiGANConfig
+from jaxtts.text.encoder import TEXT_SETUP, TextEncoder
 
 FORMAT = "jaxtts"
-VERSION = 1
+VERSION = 2
 META = "jaxtts.json"
 PARAMS = "params"
+_CONFIGS = {"fastpitch": FastPitchConfig, "hifigan": HiFiGANConfig}
 
 
-def save(directory: str | Path, *, model: str, config: dict, params: Any, source: dict | None = None,
-         overwrite: bool = False) -> Path:
-    """Write `params` and `config` to `directory` atomically and return its resolved path.
+def load_fastpitch(path: str | Path, *, dtype: Any = None, ema: bool = False) -> FastPitch:
+    """FastPitch from an NVIDIA `.pt`, a NeMo `.nemo` or a converted directory, with its text encoder.
+
+    `ema=True` takes the checkpoint's `ema_state_dict` (an error if it has none).
+    """
+    import jax.numpy as jnp
+
+    c = load_any(path, "fastpitch", **({"ema": True} if ema else {}))
+    return FastPitch(c.config, c.params, c.text, dtype=dtype or jnp.float32)
+
+
+def load_hifigan(path: str | Path, *, dtype: Any = None, config: str | Path | None = None) -> HiFiGAN:
+    """HiFi-GAN generator from an NVIDIA/jik876 `.pt`, a NeMo `.nemo` or a converted directory.
+
+    `config` is the `config.json` of a jik876 `g_XXXXXXXX` file when it is not beside the file.
+    """
+    import jax.numpy as jnp
+
+    c = load_any(path, "hifigan", **({"config": config} if config is not None else {}))
+    return HiFiGAN(c.config, c.params, dtype=dtype or jnp.float32)
+
+
+def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, overwrite: bool = False,
+            **options: Any) -> Path:
+    """Convert `src` (.pt or .nemo) into the jaxtts directory `dst`; nothing is written on failure."""
+    import converters
+
+    src = Path(src).expanduser()
+    c = converters.convert_in_memory(src, expect=expect, **options)
+    plain_options = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in options.items()}
+    source = {"file": src.name, "bytes": src.stat().st_size, "sha256": files.sha256(src), "options": plain_options}
+    return save(dst, model=c.model, config=c.config.to_dict(), params=c.params,
+                text=None if c.text is None else c.text.to_dict(), source=source, overwrite=overwrite)
+
+
+def save(directory: str | Path, *, model: str, config: dict, params: Any, text: dict | None = None,
+         source: dict | None = None, overwrite: bool = False) -> Path:
+    """Write `params`, `config` and `text` (the text setup) to `directory` atomically and return its
+    resolved path.
 
     `overwrite` replaces only a converted jaxtts model (its own `jaxtts.json` and `params`, nothing
     else): any other directory is refused, so a mistyped destination can never delete user files.
@@ -38,30 +82,17 @@ def save(directory: str | Path, *, model: str, config: dict, params: Any, source
     dst = Path(directory).expanduser().resolve()
     check_destination(dst, overwrite)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(dst)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(dst)}{os.getpid()}-", dir=dst.parent))
-    old = None
-    try:
+    files.remove_stale_temporaries(dst)
+    # checked again just before the swap: the destination may have changed while we wrote
+    with files.atomic_write(dst, directory=True, before_rename=lambda: check_destination(dst, overwrite)) as tmp:
         meta = {"format": FORMAT, "version": VERSION, "model": model, "config": config, "source": source or {}}
+        if text is not None:
+            meta["text"] = text
         (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
         arrays = jax.tree.map(np.asarray, params)
         with ocp.StandardCheckpointer() as ckptr:
             ckptr.save(tmp / PARAMS, arrays)
             ckptr.wait_until_finished()
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a converted model is an ordinary directory
-        if dst.exists():
-            check_destination(dst, overwrite)  # again: it may have changed while we wrote
-            old = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(dst)}{os.getpid()}-old-", dir=dst.parent))
-            dst.rename(old / dst.name)  # the old model steps aside whole, then the new one takes its name
-        tmp.rename(dst)
-    except BaseException:
-        if old is not None and (old / dst.name).exists() and not dst.exists():
-            (old / dst.name).rename(dst)  # put the old model back
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     return dst
 
 
@@ -85,37 +116,8 @@ def check_destination(dst: Path, overwrite: bool) -> None:
     read_meta(dst)  # a jaxtts.json that is not ours is refused like any foreign file
 
 
-def _temp_prefix(dst: Path) -> str:
-    return f".{dst.name}.jaxtts-tmp-"
-
-
-def _remove_stale_temporaries(dst: Path) -> None:
-    """Delete temporaries that an earlier save of `dst` left when its process was killed."""
-    prefix = _temp_prefix(dst)
-    for tmp in dst.parent.glob(f"{glob.escape(prefix)}*"):
-        pid = tmp.name[len(prefix):].split("-", 1)[0]
-        if tmp.is_dir() and not tmp.is_symlink() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def read_meta(directory: str | Path) -> dict:
-    """The JSON side of a converted model, validated."""
+    """The JSON side of a converted model, validated, in format 2's layout."""
     path = Path(directory) / META
     if not path.is_file():
         raise CheckpointError(
@@ -130,20 +132,23 @@ def read_meta(directory: str | Path) -> dict:
         raise CheckpointError(f"{path} is not a jaxtts model description; convert the original checkpoint again")
     if meta.get("version", 0) > VERSION:
         raise CheckpointError(f"{directory} was written by a newer jaxtts (format {meta['version']}); upgrade jaxtts")
+    if meta.get("model") not in _CONFIGS:
+        raise CheckpointError(f"{path} describes a {meta.get('model')!r} model, which jaxtts does not have; "
+                              "convert the original checkpoint again")
+    if meta["model"] == "fastpitch" and "text" not in meta:  # format 1: the text setup inside the config
+        meta["text"] = {k: meta["config"].pop(k) for k in TEXT_SETUP if k in meta["config"]}
     return meta
 
 
-def load(directory: str | Path) -> tuple[str, dict, Any]:
-    """Return (model kind, config dict, params as numpy arrays) of a converted directory."""
+def load(directory: str | Path) -> Converted:
+    """The converted model of a directory, its params as numpy arrays."""
     import orbax.checkpoint as ocp
-
-    from jaxtts import limits
 
     directory = Path(directory).expanduser().resolve()
     meta = read_meta(directory)
     # The config is validated and the stored tree's declared shapes compared with the one it implies
     # before anything is read: a tampered directory is one CheckpointError, never a huge allocation.
-    expected = limits.expected_params(meta["model"], meta["config"], what=str(directory))
+    expected = _expected_params(meta, what=str(directory))
     _drop_late_orbax_callbacks()
     try:
         stored = ocp.StandardCheckpointHandler().metadata(directory / PARAMS).tree
@@ -156,7 +161,23 @@ def load(directory: str | Path) -> tuple[str, dict, Any]:
         raise CheckpointError(
             f"{directory / PARAMS} could not be read ({type(e).__name__}); convert the original checkpoint again"
         ) from None
-    return meta["model"], meta["config"], jax.tree.map(np.asarray, params)
+    config = _CONFIGS[meta["model"]].from_dict(meta["config"])
+    text = TextEncoder.from_dict(meta["text"]).check(config.n_symbols) if "text" in meta else None
+    return Converted(meta["model"], config, jax.tree.map(np.asarray, params), text)
+
+
+def _expected_params(meta: dict, *, what: str) -> dict:
+    """The params tree (shape structs) that the model `meta` describes has, its config validated and
+    its size within the budget; every failure is a CheckpointError naming `what`."""
+    shapes = {"fastpitch": fastpitch.param_shapes, "hifigan": hifigan.param_shapes}
+    if meta["model"] not in shapes:
+        raise CheckpointError(f"{what} holds an unknown model kind {meta['model']!r}; convert the original checkpoint again")
+    try:
+        expected = shapes[meta["model"]](_CONFIGS[meta["model"]].from_dict(meta["config"]))
+        limits.check_budget(expected, what=what)
+    except (ConfigError, TypeError, ValueError, OverflowError) as e:
+        raise CheckpointError(f"{what}: {e}") from None
+    return expected
 
 
 def _drop_late_orbax_callbacks() -> None:
@@ -176,20 +197,21 @@ def _drop_late_orbax_callbacks() -> None:
     sys.unraisablehook = hook
 
 
-def load_any(path: str | Path, expect: str, **options: Any) -> tuple[dict, Any]:
-    """(config dict, params) of a `expect` model from a converted directory or an original file.
+def load_any(path: str | Path, expect: str, **options: Any) -> Converted:
+    """The converted `expect` model of a converted directory or an original file.
 
     `options` go to the converter (e.g. `ema=True` for FastPitch, `config=` for jik876 HiFi-GAN).
     """
     path = Path(path).expanduser()
     if path.is_dir():
-        model, config, params = load(path)
+        converted = load(path)
     elif path.exists():
         import converters
 
-        model, config, params = converters.convert_in_memory(path, expect=expect, **options)
+        converted = converters.convert_in_memory(path, expect=expect, **options)
     else:
         raise CheckpointError(f"{path}: no such file or directory; pass a .pt/.nemo checkpoint or a converted directory")
-    if model != expect:
-        raise CheckpointError(f"{path} holds a {model} model, not a {expect}; load it with jaxtts.load_{model}")
-    return config, params
+    if converted.model != expect:
+        raise CheckpointError(f"{path} holds a {converted.model} model, not a {expect}; load it with "
+                              f"jaxtts.load_{converted.model}")
+    return converted

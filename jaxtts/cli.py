@@ -3,7 +3,8 @@
 Each subcommand is one function that takes its argparse parser, adds its arguments and returns
 the handler to run; register it in `COMMANDS`. Its docstring's first line is its help. Handlers
 raise `JaxTTSError` for user mistakes: `main` prints those as one line and exits with 2.
-Import heavy modules (JAX, torch) inside handlers so that text commands start fast.
+Import heavy modules (JAX, torch) inside handlers, or inside the setup function where its
+arguments need them (only the command being run is set up), so that text commands start fast.
 """
 from __future__ import annotations
 
@@ -59,11 +60,7 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
     out.add_argument("--raw", choices=["f32", "s16"], help="stream mono float32/int16 little-endian PCM at the vocoder's rate "
                      "(22,050 Hz for NVIDIA's; said on stderr) to stdout, a sentence at a time "
                      "(| aplay -r 22050 -f S16_LE)")
-    parser.add_argument("--pace", type=float, default=1.0, help="speaking rate; 1.2 is 20%% faster (default 1.0)")
-    parser.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="raise (or lower) the pitch by HZ")
-    parser.add_argument("--speaker", type=int, default=0, help="speaker id of a multi-speaker model (default 0)")
-    parser.add_argument("--denoise", type=float, default=0.0, metavar="STRENGTH",
-                        help="NVIDIA's vocoder denoiser; their scripts use 0.01 (default 0: off)")
+    flags = _control_arguments(parser)
     parser.add_argument("--bf16", action="store_true", help="compute in bfloat16 (faster on TPU/GPU)")
     parser.add_argument("--device", choices=["cpu", "gpu", "tpu"], help="where to run (default: JAX's default device)")
     parser.add_argument("--skip-existing", action="store_true",
@@ -78,7 +75,7 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         from jaxtts.errors import TextError
 
         lines = _input_lines(parser, args)
-        controls = {"pace": args.pace, "pitch_shift": args.pitch_shift, "speaker": args.speaker, "denoise": args.denoise}
+        controls = {name: getattr(args, name) for name in flags}
         if args.skip_existing and not args.output_dir:
             parser.error("--skip-existing goes with --output-dir")
         if args.raw and sys.stdout.isatty():
@@ -131,7 +128,6 @@ def convert(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--force", action="store_true", help="replace DST if it exists")
 
     def run(args: argparse.Namespace) -> int:
-        import converters
         from jaxtts import checkpoint
 
         if args.ema and args.config:
@@ -144,7 +140,7 @@ def convert(parser: argparse.ArgumentParser) -> Handler:
         options = ({"expect": "fastpitch", "ema": True} if args.ema
                    else {"expect": "hifigan", "config": args.config} if args.config else {})
         _status(args, f"converting {args.src} ...")
-        dst = converters.convert(args.src, dst, overwrite=args.force, **options)
+        dst = checkpoint.convert(args.src, dst, overwrite=args.force, **options)
         print(f"{args.src} → {dst} ({checkpoint.read_meta(dst)['model']})")
         return 0
 
@@ -221,6 +217,27 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Handler]] = {
 }
 
 
+def _control_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """A flag for every field of `Controls` that has a help text (`--pace`, `--pitch-flatten`, ...),
+    typed by its default; returns the fields' names."""
+    import dataclasses
+
+    from jaxtts.models.controls import Controls
+
+    names = []
+    for field in dataclasses.fields(Controls):
+        if not field.metadata.get("help"):
+            continue
+        flag, help = f"--{field.name.replace('_', '-')}", field.metadata["help"].replace("%", "%%")
+        if isinstance(field.default, bool):
+            parser.add_argument(flag, action="store_true", help=help)
+        else:
+            parser.add_argument(flag, type=type(field.default), default=field.default, metavar=field.metadata["metavar"],
+                                help=help)
+        names.append(field.name)
+    return names
+
+
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fastpitch", metavar="PATH", help="FastPitch: .pt, .nemo or converted directory "
                                                             "(default: NVIDIA's, from the cache; see `jaxtts download`)")
@@ -242,11 +259,11 @@ def _model_paths(args: argparse.Namespace) -> dict[str, str | Path]:
 
 
 def _load_models(args: argparse.Namespace) -> tuple:
-    import jaxtts
+    from jaxtts import checkpoint
 
     paths = _model_paths(args)
-    return (jaxtts.load_fastpitch(paths["fastpitch"], ema=args.ema),
-            jaxtts.load_hifigan(paths["hifigan"], config=args.hifigan_config))
+    return (checkpoint.load_fastpitch(paths["fastpitch"], ema=args.ema),
+            checkpoint.load_hifigan(paths["hifigan"], config=args.hifigan_config))
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -374,12 +391,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
     parser.add_argument("--version", action="version", version=f"jaxtts {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, setup in COMMANDS.items():
         summary = (setup.__doc__ or "").strip().splitlines()[0]
         sub = commands.add_parser(name, help=summary, description=summary)
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress or status lines on stderr "
                                                                     "(they only appear on a terminal anyway)")
-        sub.set_defaults(handler=setup(sub))
+        if name == chosen:  # only the command that runs sets up its arguments (a model's pull in JAX)
+            sub.set_defaults(handler=setup(sub))
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")

@@ -32,9 +32,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import os
 import queue
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
@@ -45,101 +43,25 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxtts import text as frontend
+from jaxtts import files
 from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
-from jaxtts.models import denoiser
+from jaxtts.models import buckets, denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
-from jaxtts.text.symbols import ARPABET, SPACE_ID, SYMBOLS
+from jaxtts.models.buckets import BATCH_BUCKETS, FRAME_BUCKETS, MAX_BATCH_SLOTS, MAX_SENTENCE_FRAMES, TOKEN_BUCKETS
+from jaxtts.models.controls import Controls, PitchTransform
+from jaxtts.text.encoder import TextEncoder
 
 
-def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
-    """lo, then `per_octave` evenly spaced sizes per doubling up to hi: at most 1/per_octave padding."""
-    sizes, size = [], lo
-    while size < hi:
-        sizes.append(size)
-        size += max(1 << (size.bit_length() - 1), per_octave) // per_octave
-    return (*sizes, hi)
-
-
-TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
-# Default frame and batch buckets per kind of device. A CPU is as busy with one sentence as with
-# eight, so batching would only add padding, and padded frames cost it real time: fine frame
-# buckets (at most 6.25 % padding; ~4 s to compile each with the Winograd vocoder, once per
-# machine with the persistent cache). Accelerators gain from batches, and compile more slowly than
-# they compute: coarser frame buckets (at most 25 %), so fewer programs. 4096 frames = 47 s.
-FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 16), "accelerator": geometric_buckets(64, 4096, 4)}
-BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
-
-
-# Bounds that keep one request from exhausting the machine (a server may expose "speed"): slower than
-# PACE[0] is no longer speech and multiplies every duration; MAX_SENTENCE_FRAMES caps what any one
-# sentence may become (twice the largest frame bucket), checked between the two programs, before the
-# vocoder allocates anything for it.
-PACE = (0.1, 10.0)
-MAX_DURATION = 1000.0
-MAX_SENTENCE_FRAMES = 8192
-
-
-@dataclasses.dataclass(frozen=True)
-class Controls:
-    """Voice controls with NVIDIA's semantics (see `jaxtts.models.fastpitch.encode`).
-
-    pace > 1 speaks faster; pitch_shift in Hz; pitch_amplify scales the contour around the mean;
-    flatten/invert as NVIDIA's inference.py; pitch_transform(pitch, n_tokens, mean, std) is a jax
-    function (each distinct function compiles its own encode programs); denoise is the strength
-    of NVIDIA's denoiser (0 = off; their scripts use 0.005-0.01).
-    """
-
-    pace: float = 1.0
-    pitch_shift: float = 0.0
-    pitch_amplify: float = 1.0
-    pitch_flatten: bool = False
-    pitch_invert: bool = False
-    pitch_transform: fp.PitchTransform | None = None
-    speaker: int = 0
-    denoise: float = 0.0
-    max_duration: float = 75.0
-
-    def check(self, config: fp.FastPitchConfig) -> Controls:
-        for name in ("pace", "pitch_shift", "pitch_amplify", "denoise", "max_duration"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-                raise InputError(f"{name} must be a finite number, got {value!r}")
-        for name in ("pitch_flatten", "pitch_invert"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise InputError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not PACE[0] <= self.pace <= PACE[1]:
-            raise InputError(f"pace must be between {PACE[0]} and {PACE[1]} (1.0 = normal, 2.0 = twice as fast), "
-                             f"got {self.pace!r}")
-        if not 0 < self.max_duration <= MAX_DURATION:
-            raise InputError(f"max_duration must be > 0 and at most {MAX_DURATION} frames per token, got {self.max_duration!r}")
-        if self.denoise < 0:
-            raise InputError(f"denoise must be >= 0 (0 = off, 0.01 = NVIDIA's scripts), got {self.denoise!r}")
-        if not isinstance(self.speaker, (int, np.integer)) or not 0 <= self.speaker < config.n_speakers:
-            raise InputError(f"speaker {self.speaker!r} is out of range: this model has speakers 0..{config.n_speakers - 1}")
-        if self.pitch_transform is not None and not callable(self.pitch_transform):
-            raise InputError(f"pitch_transform must be a function (pitch, n_tokens, mean, std) -> pitch, got {self.pitch_transform!r}")
-        return self
-
-    def vector(self) -> np.ndarray:
-        """The traced controls as one float32 vector: changing them never recompiles."""
-        return np.array([self.pace, self.pitch_shift, self.pitch_amplify, self.pitch_flatten, self.pitch_invert,
-                         self.max_duration, self.speaker, self.denoise], np.float32)
-
-
-def _encode(fp_params: Any, ids: jax.Array, lengths: jax.Array, controls: jax.Array, *, config: fp.FastPitchConfig,
-            dtype: Any, transform: fp.PitchTransform | None, n_out: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+def _encode(fp_params: Any, ids: jax.Array, lengths: jax.Array, controls: Controls, *, config: fp.FastPitchConfig,
+            dtype: Any, n_out: int) -> tuple[jax.Array, jax.Array, jax.Array]:
     """FastPitch stage 1, its outputs padded from the token bucket to `n_out` tokens (zero durations)."""
-    pace, shift, amplify, flatten, invert, max_duration, speaker, _ = controls
-    e = fp.encode(fp_params, ids, lengths, config=config, dtype=dtype, pace=pace, pitch_shift=shift,
-                  pitch_amplify=amplify, pitch_flatten=flatten > 0, pitch_invert=invert > 0, max_duration=max_duration,
-                  speaker=speaker.astype(jnp.int32), pitch_transform=transform)
+    e = fp.encode(fp_params, ids, lengths, controls, config=config, dtype=dtype)
     pad = n_out - ids.shape[1]
     return jnp.pad(e.enc, ((0, 0), (0, pad), (0, 0))), jnp.pad(e.reps, ((0, 0), (0, pad))), e.mel_lens
 
 
-def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, controls: jax.Array,
+def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, controls: Controls,
             bias: jax.Array | None = None, *, fp_config: fp.FastPitchConfig, hg_config: hg.HiFiGANConfig,
             fp_dtype: Any, hg_dtype: Any, n_frames: int) -> jax.Array:
     """FastPitch decode into `n_frames` + HiFi-GAN (+ the denoiser, given its bias): (B, n_frames·hop)."""
@@ -152,7 +74,7 @@ def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, con
     n = audio.shape[1]
     audio = jnp.where(jnp.arange(n)[None, :] < mel_lens[:, None] * hg_config.hop_length, audio, 0.0)
     audio = jnp.pad(audio, ((0, 0), (0, denoiser.N_FFT)))
-    return denoiser.denoise(audio, bias, controls[7])[:, :n]
+    return denoiser.denoise(audio, bias, controls.denoise)[:, :n]
 
 
 class _Group(NamedTuple):
@@ -204,7 +126,7 @@ class Synthesizer:
                  denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
-        self.vocabulary = _vocabulary(fc)
+        self.text = (fastpitch.text or TextEncoder()).check(fc.n_symbols, speakable=True)  # how to write its ids
         if fc.n_mel_channels != hc.num_mels:
             raise ConfigError(f"FastPitch makes {fc.n_mel_channels}-band mels but HiFi-GAN takes {hc.num_mels}")
         devices = list(devices or jax.local_devices())
@@ -217,7 +139,7 @@ class Synthesizer:
         if not np.isfinite(silence_s) or silence_s < 0:
             raise InputError(f"silence_s must be >= 0 seconds, got {silence_s!r}")
         self.fastpitch, self.hifigan = fastpitch, hifigan
-        self.defaults = Controls(denoise=denoise).check(fc)
+        self.defaults = Controls(denoise=denoise).check(fc.n_speakers)
         self.sample_rate = hifigan.config.sampling_rate  # Hz of every array this returns
         self.silence = np.zeros(round(silence_s * self.sample_rate), np.float32)
         self.hop = hc.hop_length
@@ -327,15 +249,8 @@ class Synthesizer:
                 if audio is None:
                     skipped.append(n)
                 else:
-                    path = out / f"{n:06d}.wav"
-                    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".wav", dir=out)
-                    try:
-                        with os.fdopen(fd, "wb") as f:
-                            soundfile.write(f, audio, self.sample_rate, subtype=subtype, format="WAV")
-                        os.replace(tmp, path)
-                    except BaseException:
-                        Path(tmp).unlink(missing_ok=True)
-                        raise
+                    with files.atomic_write(out / f"{n:06d}.wav") as tmp, tmp.open("wb") as f:
+                        soundfile.write(f, audio, self.sample_rate, subtype=subtype, format="WAV")
                     written += 1
                 bar.update(1 + existing - shown)
                 shown = existing
@@ -361,40 +276,15 @@ class Synthesizer:
         if unknown:
             raise InputError(f"unknown control(s) {', '.join(sorted(unknown))}; "
                              f"known: {', '.join(f.name for f in dataclasses.fields(Controls))}")
-        return dataclasses.replace(self.defaults, **overrides).check(self.fastpitch.config)
+        return dataclasses.replace(self.defaults, **overrides).check(self.fastpitch.config.n_speakers)
 
     def _sentence_ids(self, text: str) -> Iterator[list[int]]:
-        """Ids of each speakable sentence, cut at spaces to fit the largest token bucket, encoded as
-        the checkpoint's text was in training (ARPAbet or letters, its own dictionary, spaces around)."""
-        c = self.fastpitch.config
-        arpabet = c.p_arpabet > 0  # 0 < p < 1 was a random mix in training: every word as ARPAbet here
-        head, tail = [SPACE_ID] * c.prepend_space_to_text, [SPACE_ID] * c.append_space_to_text
-        limit = self.token_buckets[-1] - len(head) - len(tail)
-        for sentence in frontend.split_sentences(text):
-            try:
-                ids = frontend.to_ids(sentence, arpabet=arpabet, lexicon=c.lexicon)
-            except TextError:
-                continue  # "..." between sentences, an emoji line: nothing to say here
-            while len(ids) > limit:
-                space = _last_space(ids, limit)
-                yield self._model_ids(head + (ids[:space] if space else ids[:limit]) + tail)
-                ids = ids[space + 1 :] if space else ids[limit:]
-            yield self._model_ids(head + ids + tail)
-
-    def _model_ids(self, ids: list[int]) -> list[int]:
-        """english_basic ids in the model's own vocabulary, if it has one."""
-        if self.vocabulary is None:
-            return ids
-        out = self.vocabulary[ids].tolist()
-        if min(out) < 0:
-            missing = sorted({SYMBOLS[i].lstrip("@") for i, o in zip(ids, out) if o < 0})
-            raise InputError(f"this FastPitch's vocabulary has no {', '.join(missing)} (from braces in the text); "
-                             "use the phones it knows, e.g. vowels with stress digits")
-        return out
+        """Ids of each speakable sentence, in pieces that fit the largest token bucket."""
+        return self.text.sentences(text, self.token_buckets[-1])
 
     def _group(self, rows: list[tuple[Any, list[int]]]) -> _Group:
-        b = _bucket(len(rows), self.batch_buckets)
-        n = _bucket(max(len(ids) for _, ids in rows), self.token_buckets)
+        b = buckets.pick(len(rows), self.batch_buckets)
+        n = buckets.pick(max(len(ids) for _, ids in rows), self.token_buckets)
         ids = np.full((b, n), self.fastpitch.config.padding_idx, np.int32)
         lengths = np.zeros(b, np.int32)
         for i, (_, row) in enumerate(rows):
@@ -415,7 +305,7 @@ class Synthesizer:
 
     def _window_groups(self, numbered: Iterable[tuple[int, str]]) -> Iterator[_Group]:
         """Windows of texts (enough sentences for 8 of the largest batches), their sentences sorted
-        by length and cut into the batches that pad least (`_partition`). Row keys are (text number,
+        by length and cut into the batches that pad least (`buckets.partition`). Row keys are (text number,
         sentence index, sentence count); a text with nothing to speak is one empty row (n, 0, 0)."""
         biggest = self.batch_buckets[-1]
         numbered = iter(numbered)
@@ -429,7 +319,7 @@ class Synthesizer:
             if not rows:
                 return
             rows.sort(key=lambda row: len(row[1]))
-            ends = _partition([len(ids) for _, ids in rows], self.batch_buckets, self.token_buckets,
+            ends = buckets.partition([len(ids) for _, ids in rows], self.batch_buckets, self.token_buckets,
                               MAX_BATCH_SLOTS * self.mesh.devices.size)
             yield from (self._group(rows[i:j]) for i, j in zip([0, *ends], ends))
 
@@ -463,7 +353,7 @@ class Synthesizer:
 
     def _launch(self, group: _Group, c: Controls) -> _Launched:
         b, n = group.ids.shape
-        controls = jax.device_put(c.vector(), self._replicated)
+        controls = jax.device_put(c.arrays(), self._replicated)
         enc, reps, frames = self._encode_program(b, n, c.pitch_transform)(
             self._fp_params, jax.device_put(group.ids, self._batched), jax.device_put(group.lengths, self._batched), controls)
         frames = np.asarray(frames)[: len(group.keys)]  # waits for encode only
@@ -473,9 +363,10 @@ class Synthesizer:
                 f"at pace {c.pace}, more than the limit of {MAX_SENTENCE_FRAMES} frames "
                 f"({MAX_SENTENCE_FRAMES / self.sample_rate * self.hop:.0f} s) for one sentence; raise pace or "
                 "lower max_duration")
-        t = _bucket(int(frames.max()), self.frame_buckets)
+        t = buckets.pick(int(frames.max()), self.frame_buckets)
         bias = (self._bias(),) if c.denoise > 0 else ()
-        audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps, controls, *bias)
+        audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps,
+                                                          dataclasses.replace(controls, pitch_transform=None), *bias)
         self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t)
         return _Launched(group.keys, frames, audio)
 
@@ -488,13 +379,12 @@ class Synthesizer:
                                   "or the dtype overflows: try dtype=jnp.float32")
             yield key, clip
 
-    def _encode_program(self, b: int, n: int, transform: fp.PitchTransform | None) -> Any:
+    def _encode_program(self, b: int, n: int, transform: PitchTransform | None) -> Any:
         def build() -> Any:
-            f = functools.partial(_encode, config=self.fastpitch.config, dtype=self.fp_dtype, transform=transform,
-                                  n_out=self.token_buckets[-1])
+            f = functools.partial(_encode, config=self.fastpitch.config, dtype=self.fp_dtype, n_out=self.token_buckets[-1])
             ids = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
             lengths = jax.ShapeDtypeStruct((b,), jnp.int32, sharding=self._batched)
-            controls = jax.ShapeDtypeStruct((8,), jnp.float32, sharding=self._replicated)
+            controls = self._abstract_controls(transform)
             return jax.jit(f, out_shardings=self._batched).lower(self._fp_params, ids, lengths, controls).compile()
 
         return self._program(("encode", b, n, transform), build)
@@ -506,12 +396,17 @@ class Synthesizer:
             n, d = self.token_buckets[-1], self.fastpitch.config.symbols_embedding_dim
             enc = jax.ShapeDtypeStruct((b, n, d), self.fp_dtype, sharding=self._batched)
             reps = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
-            controls = jax.ShapeDtypeStruct((8,), jnp.float32, sharding=self._replicated)
+            controls = self._abstract_controls(None)
             bias = (self._bias(),) if denoise else ()
             return jax.jit(f, out_shardings=self._batched).lower(
                 self._fp_params, self._hg_params, enc, reps, controls, *bias).compile()
 
         return self._program(("render", b, t, denoise), build)
+
+    def _abstract_controls(self, transform: PitchTransform | None) -> Controls:
+        """The shape of the controls a program takes: traced scalars, replicated; the transform static."""
+        return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=self._replicated),
+                            Controls(pitch_transform=transform).arrays())
 
     def _program(self, key: tuple, build: Callable[[], Any]) -> Any:
         # Under a lock: threads sharing a cold Synthesizer wait for the one compiling, never compile it too.
@@ -533,81 +428,6 @@ def _join(parts: list[np.ndarray], silence: np.ndarray) -> np.ndarray:
     for part in parts[1:]:
         out += [silence, part]
     return np.concatenate(out)
-
-
-def _bucket(size: int, buckets: Sequence[int]) -> int:
-    """The smallest bucket >= size; past the largest, a multiple of it."""
-    for b in buckets:
-        if b >= size:
-            return b
-    return -(-size // buckets[-1]) * buckets[-1]
-
-
-# What one launch of the two programs costs beyond its work, in padded token slots (batch rows x
-# token bucket). Measured on an H100 in fp32: ~4 ms fixed for HiFi-GAN (12.6 ms for one 4 s item,
-# 8.2 ms each in a batch of 16) and ~4-6 ms for FastPitch, while a token slot (~5 frames) costs
-# ~0.14 ms. On a CPU the batch buckets are (1,) and it does not matter.
-LAUNCH_COST = 64
-# The most token slots one device gets in a launch, unless a single sentence needs more: about
-# 20,000 frames, whose FastPitch 1.1 + HiFi-GAN v1 program needs 5.6 GiB (XLA's memory analysis on
-# CPU, b=16 x 1280 frames), so long sentences batch by 16 or 8, not 32, and fit a 16 GB accelerator.
-MAX_BATCH_SLOTS = 4096
-
-
-def _partition(lengths: Sequence[int], batch_buckets: Sequence[int], token_buckets: Sequence[int],
-               max_slots: int = MAX_BATCH_SLOTS) -> list[int]:
-    """Cut ascending `lengths` into consecutive groups with the least padded work: the end index of
-    each group. A group of g rows costs bucket(g) · bucket(its longest) + LAUNCH_COST, so ten short
-    sentences and two long ones become two batches instead of one that pads all twelve to the
-    longest (dynamic programming over the cut points; the frames each group makes follow its tokens).
-    A group of several rows holds at most `max_slots` token slots."""
-    best, cut = [0] + [None] * len(lengths), [0] * (len(lengths) + 1)
-    for j in range(1, len(lengths) + 1):
-        width = _bucket(max(lengths[j - 1], 1), token_buckets)
-        for i in range(max(0, j - batch_buckets[-1]), j):
-            slots = _bucket(j - i, batch_buckets) * width
-            if slots > max_slots and j - i > 1:
-                continue
-            cost = best[i] + slots + LAUNCH_COST
-            if best[j] is None or cost < best[j]:
-                best[j], cut[j] = cost, i
-    ends, j = [], len(lengths)
-    while j:
-        ends.append(j)
-        j = cut[j]
-    return ends[::-1]
-
-
-def _vocabulary(config: fp.FastPitchConfig) -> np.ndarray | None:
-    """english_basic id -> the model's id (-1: none) for a model with its own vocabulary (NVIDIA's
-    english_basic_lowercase, a NeMo phoneme tokenizer's); None for english_basic models. Refuses a
-    model that lacks a symbol the front-end always uses."""
-    if config.symbols is None:
-        if config.n_symbols != len(SYMBOLS):
-            raise ConfigError(f"this FastPitch has {config.n_symbols} input symbols and no vocabulary the text "
-                              f"front-end knows (NVIDIA's english_basic has {len(SYMBOLS)}; english_basic_lowercase "
-                              "is read from a checkpoint's train_setup, NeMo's English phoneme tokenizer from .nemo "
-                              "archives); give it ids with FastPitch.infer instead")
-        return None
-    index = {s: i for i, s in enumerate(config.symbols)}
-    # Phones are '@AA1' in NVIDIA's tables and 'AA1' in NeMo's; the front-end writes lowercase letters.
-    names = [(s if s in index else s[1:]) if s[0] == "@" else s.lower() for s in SYMBOLS]
-    table = np.array([index.get(name, -1) for name in names])
-    used = [name for i, name in enumerate(names) if i and table[i] < 0 and name not in _BARE_VOWELS]
-    if used:
-        raise ConfigError(f"this FastPitch's vocabulary lacks {', '.join(used)}, which the text front-end uses")
-    return table
-
-
-_BARE_VOWELS = frozenset(p[:-1] for p in ARPABET if p[-1].isdigit())  # CMUdict always marks stress
-
-
-def _last_space(ids: list[int], limit: int) -> int | None:
-    """Index of the last space among ids[limit/2 : limit + 1], where a too-long sentence is cut."""
-    for i in range(limit, limit // 2, -1):
-        if ids[i] == SPACE_ID:
-            return i
-    return None
 
 
 def _nothing_to_speak(text: str) -> str:
@@ -683,7 +503,7 @@ def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
     the published pair from the jaxtts cache (`jaxtts download`). Controls as `Synthesizer`.
     One Synthesizer per model pair is kept, so later calls reuse the compiled programs.
     """
-    import jaxtts
+    from jaxtts import checkpoint
 
     if fastpitch is None or hifigan is None:
         from jaxtts import hub
@@ -693,8 +513,8 @@ def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
         hifigan = models["hifigan"] if hifigan is None else hifigan
     key = tuple(str(Path(m).expanduser().resolve()) if isinstance(m, (str, Path)) else m for m in (fastpitch, hifigan))
     if key not in _SYNTHESIZERS:
-        fp_model = jaxtts.load_fastpitch(fastpitch) if isinstance(fastpitch, (str, Path)) else fastpitch
-        hg_model = jaxtts.load_hifigan(hifigan) if isinstance(hifigan, (str, Path)) else hifigan
+        fp_model = checkpoint.load_fastpitch(fastpitch) if isinstance(fastpitch, (str, Path)) else fastpitch
+        hg_model = checkpoint.load_hifigan(hifigan) if isinstance(hifigan, (str, Path)) else hifigan
         _SYNTHESIZERS[key] = Synthesizer(fp_model, hg_model)
         while len(_SYNTHESIZERS) > 4:
             _SYNTHESIZERS.popitem(last=False)

@@ -7,8 +7,8 @@ The cache is `$JAXTTS_CACHE`, else `$XDG_CACHE_HOME/jaxtts`, else `~/.cache/jaxt
     <stem>.jaxtts/     the converted model (`jaxtts.checkpoint`), made once from <file>.pt
     .<file>.pt.lock    held while one process downloads and converts; others sharing the cache wait
 
-A download streams into a hidden temporary file beside its target and is renamed into place only
-after the byte count, the hash and a safe `torch.load` have all checked out, so an interrupted,
+A download streams into a hidden temporary file beside its target (`files.atomic_write`) and is
+renamed into place only after the byte count, the hash and a safe `torch.load` have all checked out, so an interrupted,
 truncated or corrupted download leaves nothing behind. NVIDIA publishes no hashes, so unless the
 registry pins one the first good download's hash is recorded and later reuse is held to it.
 Reusing a converted model reads two small JSON files and imports neither torch nor the network.
@@ -21,14 +21,13 @@ import http.client
 import json
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Iterable
 
-from jaxtts import checkpoint
+from jaxtts import checkpoint, files
 from jaxtts.errors import CheckpointError
 
 _NGC = "https://api.ngc.nvidia.com/v2/models/nvidia/dle/"
@@ -134,11 +133,9 @@ def ensure(name: str, *, base_url: str | None = None, progress: bool = True) -> 
         if _current(dst, src, entry):
             return dst
         src = download(name, base_url=base_url, progress=progress)
-        import converters
-
         if progress:
             print(f"jaxtts: converting {src.name} for jaxtts (once) ...", file=sys.stderr, flush=True)
-        return converters.convert(src, dst, expect=entry.model, overwrite=True)
+        return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
 
 
 def ensure_models(names: Iterable[str] = DEFAULT, *, base_url: str | None = None,
@@ -195,23 +192,13 @@ def _read_manifest(path: Path) -> dict | None:
 
 def _write_manifest(path: Path, *, url: str | None, size: int, sha256: str) -> None:
     record = {"file": path.name, "url": url, "bytes": size, "sha256": sha256}
-    tmp = path.with_name(f".{path.name}.json.{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, _manifest_path(path))
+    with files.atomic_write(_manifest_path(path)) as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
     _manifest_path(path).unlink(missing_ok=True)
-
-
-def sha256(path: Path) -> str:
-    """Hex digest of a file, read in blocks so large checkpoints never sit in memory whole."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _verify(path: Path, entry: Published) -> str | None:
@@ -220,7 +207,7 @@ def _verify(path: Path, entry: Published) -> str | None:
     recorded = _read_manifest(path)
     if recorded is not None and size != recorded["bytes"]:
         return f"is {size} bytes, but {recorded['bytes']} were recorded"
-    sha = sha256(path)
+    sha = files.sha256(path)
     for expected in (recorded and recorded["sha256"], entry.sha256):
         if expected and sha != expected:
             return f"has sha256 {sha}, expected {expected}"
@@ -234,7 +221,7 @@ def _verify(path: Path, entry: Published) -> str | None:
 
 def _unusable(path: Path, entry: Published) -> str | None:
     """Why `path` does not load safely as `entry`'s model, or None."""
-    import converters
+    import converters  # torch: only for an original file
     from converters.load import load_torch
 
     try:
@@ -248,13 +235,11 @@ def _fetch(url: str, dst: Path, entry: Published, *, progress: bool, timeout: fl
     """Stream `url` into `dst` atomically and return (sha256, bytes); on any failure nothing is left."""
     from tqdm import tqdm
 
-    fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
+    with files.atomic_write(dst) as tmp:
         h, size = hashlib.sha256(), 0
         request = urllib.request.Request(url, headers={"User-Agent": "jaxtts"})
         # A fresh opener per call reads the proxy settings of the environment as they are now.
-        with os.fdopen(fd, "wb") as out, urllib.request.build_opener().open(request, timeout=timeout) as resp:
+        with tmp.open("wb") as out, urllib.request.build_opener().open(request, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             with tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024, desc=entry.filename,
@@ -277,7 +262,4 @@ def _fetch(url: str, dst: Path, entry: Published, *, progress: bool, timeout: fl
         problem = _unusable(tmp, entry)
         if problem:
             raise CheckpointError(f"the file downloaded from {url} {problem}; nothing was kept")
-        os.replace(tmp, dst)
-        return sha, size
-    finally:
-        tmp.unlink(missing_ok=True)
+    return sha, size

@@ -84,21 +84,3 @@ def check_tree(got: Mapping[str, Any], expected: Mapping[str, Any], *, what: str
             f"{what} does not match the model its config describes — {'; '.join(parts)}. "
             "Is this the right file for this model, with its own config?"
         )
-
-
-def expected_params(model: str, config: Mapping[str, Any], *, what: str) -> dict:
-    """The params tree (shape structs) that a `model` with this config dict has, the config validated
-    and the size within the budget; every failure is a CheckpointError naming `what`."""
-    from jaxtts.models import fastpitch, hifigan
-
-    kinds = {"fastpitch": (fastpitch.FastPitchConfig, fastpitch.param_shapes),
-             "hifigan": (hifigan.HiFiGANConfig, hifigan.param_shapes)}
-    if model not in kinds:
-        raise CheckpointError(f"{what} holds an unknown model kind {model!r}; convert the original checkpoint again")
-    config_class, param_shapes = kinds[model]
-    try:
-        shapes = param_shapes(config_class.from_dict(config))
-        check_budget(shapes, what=what)
-    except (ConfigError, TypeError, ValueError, OverflowError) as e:
-        raise CheckpointError(f"{what}: {e}") from None
-    return shapes

@@ -1,8 +1,8 @@
 """Torch-vs-JAX parity on your own checkpoints: `jaxtts parity` and `pytest tests/test_user_parity.py`.
 
 Our PyTorch reference (`converters.reference`: NVIDIA's maths and state_dict keys) and the JAX
-models run on the same weights and the same texts (through the jaxtts text front-end), each text
-alone, and are compared stage by stage:
+models run on the same weights and the same ids, each text alone, written by the checkpoint's own
+text encoder (as the engine writes them), and are compared stage by stage:
 
   durations  frames per symbol after rounding, which must match exactly
   pitch      per-symbol pitch (normalised units), max abs error
@@ -35,21 +35,24 @@ TEXTS = (
     "The committee, which had met in Washington on several occasions during the autumn, finally published "
     "its report; it concluded that the bridge should be rebuilt before the end of the following year.",
 )
-# float32 throughout. At the published sizes (seeded weights) errors measure ~2e-6; a wrong weight, transpose or
-# formula gives errors of order 0.1 to 1. Durations are integers and must agree exactly.
+# float32 throughout. At the published sizes (seeded weights) the errors are float rounding, far below
+# these; a wrong weight, transpose or formula gives errors of order 0.1 to 1. Durations are integers
+# and must agree exactly.
 TOLERANCES = {"pitch": 1e-4, "energy": 1e-4, "mel": 1e-4, "audio": 1e-4}
 STAGES = ("pitch", "energy", "mel", "audio")
 
 
 @dataclasses.dataclass(frozen=True)
 class TextParity:
-    """One text: symbols, exactly equal durations, mel lengths (reference, JAX), max abs error per stage."""
+    """One text: symbols, exactly equal durations, mel lengths (reference, JAX), max abs error per
+    stage, and the ids both ran on."""
 
     text: str
     symbols: int
     durations_equal: int
     frames: tuple[int, int]
     errors: dict[str, float]
+    ids: tuple[int, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,22 +101,20 @@ def run(fastpitch: str | Path, hifigan: str | Path, texts: Sequence[str] = TEXTS
     `fastpitch`/`hifigan`: original `.pt`/`.nemo` files or converted directories; `ema` and
     `hifigan_config` as `jaxtts.load_fastpitch` / `load_hifigan`.
     """
-    from jaxtts import text as frontend
-
     if not texts:
         raise InputError("no texts to compare; pass at least one")
     request = {"fastpitch": str(fastpitch), "hifigan": str(hifigan), "ema": ema, "speaker": speaker,
-               "hifigan_config": None if hifigan_config is None else str(hifigan_config),
-               "ids": [frontend.to_ids(t) for t in texts]}
+               "hifigan_config": None if hifigan_config is None else str(hifigan_config), "texts": list(texts)}
     reference, where = _reference_in_child(request) if xla else reference_outputs(request, device="cpu")
-    return _compare(request, texts, reference, where, {**TOLERANCES, **(tolerances or {})})
+    return _compare(request, reference, where, {**TOLERANCES, **(tolerances or {})})
 
 
 def reference_outputs(request: dict, device: str) -> tuple[list[dict[str, np.ndarray]], str]:
-    """Run the PyTorch reference on `device` for every id sequence of `request` (see `run`).
+    """Run the PyTorch reference on `device` for every text of `request` (see `run`).
 
-    Returns ([{reps, pitch, energy?, mel, audio} per text], a description of where it ran).
-    Weights come from the same conversion the JAX models load, mapped back to NVIDIA's keys.
+    Returns ([{ids, reps, pitch, energy?, mel, audio} per text], a description of where it ran).
+    Weights and the text encoder come from the same conversion the JAX models load, the weights
+    mapped back to NVIDIA's keys.
     """
     import torch
 
@@ -122,17 +123,17 @@ def reference_outputs(request: dict, device: str) -> tuple[list[dict[str, np.nda
     from converters.reference import fastpitch as fp_ref
     from converters.reference import hifigan as hg_ref
     from jaxtts import checkpoint
-    from jaxtts.models.fastpitch import FastPitchConfig
-    from jaxtts.models.hifigan import HiFiGANConfig
+    from jaxtts.text.encoder import TextEncoder
 
     def tensors(sd: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
 
     fp_options = {"ema": True} if request["ema"] else {}
     hg_options = {"config": request["hifigan_config"]} if request["hifigan_config"] else {}
-    fp_cfg, fp_params = checkpoint.load_any(request["fastpitch"], "fastpitch", **fp_options)
-    hg_cfg, hg_params = checkpoint.load_any(request["hifigan"], "hifigan", **hg_options)
-    fp_cfg, hg_cfg = FastPitchConfig.from_dict(fp_cfg), HiFiGANConfig.from_dict(hg_cfg)
+    fp_ckpt = checkpoint.load_any(request["fastpitch"], "fastpitch", **fp_options)
+    hg_ckpt = checkpoint.load_any(request["hifigan"], "hifigan", **hg_options)
+    fp_cfg, fp_params, hg_cfg, hg_params = fp_ckpt.config, fp_ckpt.params, hg_ckpt.config, hg_ckpt.params
+    encoder = (fp_ckpt.text or TextEncoder()).check(fp_cfg.n_symbols, speakable=True)
     acoustic = fp_ref.FastPitch(fp_cfg)
     acoustic.load_state_dict(tensors(fp_conv.to_state_dict(fp_params, fp_cfg)))
     vocoder = hg_ref.Generator(hg_cfg)
@@ -141,9 +142,11 @@ def reference_outputs(request: dict, device: str) -> tuple[list[dict[str, np.nda
 
     outputs = []
     with torch.no_grad():
-        for ids in request["ids"]:
+        for text in request["texts"]:
+            ids = encoder.encode(text)
             mel, _, dur, pitch, energy, *_ = acoustic.infer(torch.tensor([ids], device=device), speaker=request["speaker"])
-            out = {"reps": (dur + 0.5).long(), "pitch": pitch[0, 0], "mel": mel[0], "audio": vocoder(mel)[0, 0]}
+            out = {"ids": torch.tensor(ids), "reps": (dur + 0.5).long(), "pitch": pitch[0, 0], "mel": mel[0],
+                   "audio": vocoder(mel)[0, 0]}
             if energy is not None:
                 out["energy"] = energy[0]
             outputs.append({k: v.cpu().float().numpy() if v.is_floating_point() else v.cpu().numpy() for k, v in out.items()})
@@ -168,20 +171,21 @@ def _reference_in_child(request: dict) -> tuple[list[dict[str, np.ndarray]], str
         with np.load(out) as npz:
             where = str(npz["where"])
             outputs = [{k.split("/", 1)[1]: npz[k] for k in npz.files if k.startswith(f"{i}/")}
-                       for i in range(len(request["ids"]))]
+                       for i in range(len(request["texts"]))]
     return outputs, where
 
 
-def _compare(request: dict, texts: Sequence[str], reference: list[dict[str, np.ndarray]], where: str,
+def _compare(request: dict, reference: list[dict[str, np.ndarray]], where: str,
              tolerances: dict[str, float]) -> ParityReport:
     import jax
 
-    import jaxtts
+    from jaxtts import checkpoint
 
-    acoustic = jaxtts.load_fastpitch(request["fastpitch"], ema=request["ema"])
-    vocoder = jaxtts.load_hifigan(request["hifigan"], config=request["hifigan_config"])
+    acoustic = checkpoint.load_fastpitch(request["fastpitch"], ema=request["ema"])
+    vocoder = checkpoint.load_hifigan(request["hifigan"], config=request["hifigan_config"])
     results = []
-    for text, ids, ref in zip(texts, request["ids"], reference, strict=True):
+    for text, ref in zip(request["texts"], reference, strict=True):
+        ids = ref["ids"]
         out = acoustic.infer(np.asarray([ids]), speaker=request["speaker"])
         mine = {"reps": np.asarray(out.durations[0]), "pitch": np.asarray(out.pitch[0]), "mel": np.asarray(out.mel[0]),
                 "audio": np.asarray(vocoder(ref["mel"][None])[0])}
@@ -191,7 +195,7 @@ def _compare(request: dict, texts: Sequence[str], reference: list[dict[str, np.n
         errors = {s: float(np.max(np.abs(ref[s][..., :t] - mine[s][..., :t]), initial=0.0)) if s == "mel"
                   else float(np.max(np.abs(ref[s] - mine[s]), initial=0.0)) for s in STAGES if s in ref}
         results.append(TextParity(text, len(ids), int(np.sum(ref["reps"] == mine["reps"])),
-                                  (ref["mel"].shape[-1], mine["mel"].shape[-1]), errors))
+                                  (ref["mel"].shape[-1], mine["mel"].shape[-1]), errors, tuple(map(int, ids))))
     device = jax.devices()[0]
     return ParityReport(where, f"jax {jax.__version__} on {device.platform} ({device.device_kind})", tolerances, tuple(results))
 

@@ -28,14 +28,16 @@ import jax.numpy as jnp
 import numpy as np
 import torch  # the real torch: imports are absolute, so this module (jaxtts.torch) does not shadow it
 
-import jaxtts
 from converters import fastpitch as fp_converter
 from converters import hifigan as hg_converter
 from converters.load import to_numpy
+from jaxtts import checkpoint
 from jaxtts.errors import InputError, JaxTTSError
+from jaxtts.models import buckets
 from jaxtts.models import denoiser as jax_denoiser
 from jaxtts.models import fastpitch as jax_fastpitch
 from jaxtts.models import hifigan as jax_hifigan
+from jaxtts.text.encoder import TextEncoder
 
 PitchTransform = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 M = TypeVar("M", bound="_JaxModule")
@@ -134,7 +136,7 @@ class FastPitch(_JaxModule):
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, ema: bool = False, dtype: Any = None) -> "FastPitch":
         """From an NVIDIA `.pt`, a NeMo `.nemo` or a converted directory (see `jaxtts.load_fastpitch`)."""
-        return cls.wrap(jaxtts.load_fastpitch(path, ema=ema, dtype=dtype))
+        return cls.wrap(checkpoint.load_fastpitch(path, ema=ema, dtype=dtype))
 
     def infer(self, inputs: torch.Tensor, pace: float = 1.0, dur_tgt: torch.Tensor | None = None,
               pitch_tgt: torch.Tensor | None = None, energy_tgt: torch.Tensor | None = None,
@@ -165,6 +167,12 @@ class FastPitch(_JaxModule):
 
     forward = infer
 
+    @property
+    def text(self) -> TextEncoder:
+        """How this checkpoint's training text was encoded: `fastpitch.text.encode("Hello.")` gives the
+        ids `infer` takes, as the engine writes them (NVIDIA's inference.py uses its TextProcessing)."""
+        return self.model.text or TextEncoder()
+
     def _pitch_stats(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """NVIDIA's (mean, std) for pitch transforms: the model's buffers, or LJSpeech's if std is 0."""
         mean, std = (float(np.asarray(self.model.params[k])[0]) for k in ("pitch_mean", "pitch_std"))
@@ -180,7 +188,7 @@ class FastPitch(_JaxModule):
 
     def _with_state_dict(self, sd: dict[str, np.ndarray]) -> jax_fastpitch.FastPitch:
         m = self.model
-        return type(m)(m.config, fp_converter.from_state_dict(sd, m.config, what="state_dict"), dtype=m.dtype)
+        return type(m)(m.config, fp_converter.from_state_dict(sd, m.config, what="state_dict"), m.text, dtype=m.dtype)
 
 
 class HiFiGAN(_JaxModule):
@@ -195,13 +203,14 @@ class HiFiGAN(_JaxModule):
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: str | Path | None = None, dtype: Any = None) -> "HiFiGAN":
         """From an NVIDIA/jik876 `.pt`, a NeMo `.nemo` or a converted directory (see `jaxtts.load_hifigan`)."""
-        return cls.wrap(jaxtts.load_hifigan(path, config=config, dtype=dtype))
+        return cls.wrap(checkpoint.load_hifigan(path, config=config, dtype=dtype))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """Audio of the whole mel of every item, exactly; frames run padded to FastPitch's frame
-        buckets (masked, so the padding changes nothing) to compile once per bucket, not per length."""
+        """Audio of the whole mel of every item, exactly; frames run padded to the frame buckets of
+        `buckets.bucket_length` (masked, so the padding changes nothing) to compile once per bucket,
+        not per length."""
         b, _, t = mel.shape
-        bucket = jax_fastpitch.bucket_length(t, jax_fastpitch.FastPitch.FRAME_STEP)
+        bucket = buckets.bucket_length(t, buckets.FRAME_STEP)
         x = jnp.pad(to_jax(mel.float()), ((0, 0), (0, 0), (0, bucket - t)))
         audio = self.model(x, lengths=np.full(b, t, np.int32))[:, : t * self.model.config.hop_length]
         return to_torch(audio, mel.device).unsqueeze(1)

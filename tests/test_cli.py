@@ -53,3 +53,18 @@ def test_usage_errors_exit_2():
     assert jaxtts().returncode == 2
     assert jaxtts("normalize", "--ids", "--phonemes", "x").returncode == 2
     assert jaxtts("normalize", "--stdin", "x", stdin="y\n").returncode == 2
+
+
+def test_synthesize_has_a_flag_for_every_control_and_text_commands_import_no_jax():
+    import dataclasses
+
+    from jaxtts.models.controls import Controls
+
+    help_text = jaxtts("synthesize", "--help").stdout
+    for field in dataclasses.fields(Controls):
+        flag = f"--{field.name.replace('_', '-')}"
+        assert (flag in help_text) == bool(field.metadata.get("help")), flag  # pitch_transform is a function
+    probe = "import sys; from jaxtts.cli import main; main(['normalize', 'Hi.']); print('jax' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, encoding="utf-8",
+                         cwd=ROOT, check=True)
+    assert run.stdout.split() == ["Hi.", "False"]

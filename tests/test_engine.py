@@ -18,10 +18,11 @@ import soundfile
 
 from jaxtts import engine
 from jaxtts.errors import ConfigError, InputError, TextError
-from jaxtts.models import denoiser
+from jaxtts.models import buckets, denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 from jaxtts.text import to_ids
+from jaxtts.text.encoder import TextEncoder
 from jaxtts.text.symbols import SPACE_ID, SYMBOL_SETS, SYMBOLS
 
 BUCKETS = {"token_buckets": (64, 128, 256), "frame_buckets": (256, 512, 1024, 2048, 4096), "batch_buckets": (2,)}
@@ -133,31 +134,31 @@ def _all_cuts(n: int, biggest: int, start: int = 0):
 def test_batches_are_cut_where_padding_costs_least(seed):
     rng = random.Random(seed)
     lengths = sorted(rng.choice([3, 15, 40, 90, 250, 500]) for _ in range(rng.randint(1, 8)))
-    batches, tokens = (1, 2, 4), engine.TOKEN_BUCKETS
+    batches, tokens = (1, 2, 4), buckets.TOKEN_BUCKETS
 
     def cost(ends):
-        return sum(engine._bucket(j - i, batches) * engine._bucket(lengths[j - 1], tokens) + engine.LAUNCH_COST
+        return sum(buckets.pick(j - i, batches) * buckets.pick(lengths[j - 1], tokens) + buckets.LAUNCH_COST
                    for i, j in zip([0, *ends], ends))
 
-    ends = engine._partition(lengths, batches, tokens)
+    ends = buckets.partition(lengths, batches, tokens)
     assert ends[-1] == len(lengths) and all(0 < j - i <= 4 for i, j in zip([0, *ends], ends))
     assert cost(ends) == min(cost(e) for e in _all_cuts(len(lengths), 4))
 
 
 def test_a_batch_of_long_sentences_stays_within_the_memory_budget():
-    batches, tokens = (1, 2, 4, 8, 16, 32), engine.TOKEN_BUCKETS
+    batches, tokens = (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS
     for length in (100, 250, 500):
-        ends = engine._partition([length] * 64, batches, tokens, max_slots=4096)
+        ends = buckets.partition([length] * 64, batches, tokens, max_slots=4096)
         sizes = [j - i for i, j in zip([0, *ends], ends)]
-        assert sum(sizes) == 64 and max(sizes) * engine._bucket(length, tokens) <= 4096
-    assert engine._partition([500, 500], batches, tokens, max_slots=512) == [1, 2]
-    assert engine._partition([500], batches, tokens, max_slots=256) == [1]  # one sentence always runs
+        assert sum(sizes) == 64 and max(sizes) * buckets.pick(length, tokens) <= 4096
+    assert buckets.partition([500, 500], batches, tokens, max_slots=512) == [1, 2]
+    assert buckets.partition([500], batches, tokens, max_slots=256) == [1]  # one sentence always runs
 
 
 def test_short_sentences_are_not_padded_to_a_long_ones_batch():
-    ends = engine._partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), engine.TOKEN_BUCKETS)
+    ends = buckets.partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS)
     assert 10 in ends and ends[-1] == 12  # the two long ones form their own batch
-    assert engine._partition([12] * 5, (1,), engine.TOKEN_BUCKETS) == [1, 2, 3, 4, 5]
+    assert buckets.partition([12] * 5, (1,), buckets.TOKEN_BUCKETS) == [1, 2, 3, 4, 5]
 
 
 def test_silence_separates_sentences(synth, models):
@@ -240,9 +241,9 @@ def test_a_model_whose_vocabulary_the_front_end_does_not_know_is_refused(models)
     other = fp.FastPitch(dataclasses.replace(acoustic.config, n_symbols=60, padding_idx=0), acoustic.params)
     with pytest.raises(ConfigError, match="60 input symbols and no vocabulary the text front-end knows"):
         engine.Synthesizer(other, vocoder)
-    odd = dataclasses.replace(acoustic.config, n_symbols=3, padding_idx=0, symbols=("<pad>", " ", "a"))
+    odd = dataclasses.replace(acoustic.config, n_symbols=3, padding_idx=0)
     with pytest.raises(ConfigError, match="vocabulary lacks"):
-        engine.Synthesizer(fp.FastPitch(odd, acoustic.params), vocoder)
+        engine.Synthesizer(fp.FastPitch(odd, acoustic.params, TextEncoder(symbols=("<pad>", " ", "a"))), vocoder)
 
 
 def test_a_model_on_nvidias_lowercase_table_gets_the_same_symbols_at_its_own_ids(models):
@@ -251,8 +252,9 @@ def test_a_model_on_nvidias_lowercase_table_gets_the_same_symbols_at_its_own_ids
     acoustic, vocoder = models
     table = SYMBOL_SETS["english_basic_lowercase"]
     for arpabet in (True, False):
-        config = dataclasses.replace(acoustic.config, n_symbols=len(table), symbols=table, p_arpabet=float(arpabet))
-        synth = engine.Synthesizer(fp.FastPitch(config, acoustic.params), vocoder, **BUCKETS)
+        config = dataclasses.replace(acoustic.config, n_symbols=len(table))
+        text_setup = TextEncoder(symbols=table, p_arpabet=float(arpabet))
+        synth = engine.Synthesizer(fp.FastPitch(config, acoustic.params, text_setup), vocoder, **BUCKETS)
         text = "Hello, World: 2 GPUs (ok)."
         (ids,) = synth._sentence_ids(text)
         assert [table[i] for i in ids] == [SYMBOLS[i] for i in to_ids(text, arpabet=arpabet)]
@@ -264,7 +266,7 @@ def test_text_is_encoded_as_the_checkpoint_was_trained(models, compilation_cache
     training put them there; the published kind gets ARPAbet and no spaces."""
     acoustic, vocoder = models
     setup = {"p_arpabet": 0.0, "prepend_space_to_text": True, "append_space_to_text": True}
-    other = fp.FastPitch(dataclasses.replace(acoustic.config, **setup), acoustic.params)
+    other = fp.FastPitch(acoustic.config, acoustic.params, TextEncoder(**setup))
     ids = lambda model: list(engine.Synthesizer(model, vocoder, **BUCKETS)._sentence_ids("Hi there."))  # noqa: E731
     assert ids(acoustic) == [to_ids("Hi there.")]
     assert ids(other) == [[SPACE_ID, *to_ids("Hi there.", arpabet=False), SPACE_ID]]

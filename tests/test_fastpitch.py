@@ -15,13 +15,16 @@ import pytest
 import torch
 
 import jaxtts
-from converters import convert
 from converters import fastpitch as converter
 from converters.load import load_torch
 from converters.reference.fastpitch import FastPitch as Reference
 from converters.reference.fastpitch import pitch_transformation, seeded
+from jaxtts.checkpoint import convert
 from jaxtts.errors import CheckpointError, ConfigError, InputError
-from jaxtts.models.fastpitch import PUBLISHED, TEXT_SETUP, FastPitch, FastPitchConfig, bucket_length
+from jaxtts.models.buckets import bucket_length
+from jaxtts.models.controls import Controls
+from jaxtts.models.fastpitch import PUBLISHED, FastPitch, FastPitchConfig
+from jaxtts.text.encoder import TEXT_SETUP, TextEncoder
 from jaxtts.text.symbols import SYMBOL_SETS
 
 LAYOUTS = {
@@ -102,7 +105,7 @@ def test_stages_match_nvidia_taps(small: FastPitch, golden: Path):
     length regulator, `decode` into a larger frame bucket the mel, zero past its length."""
     d = _golden(golden, "mixed")
     ids = d["ids"][None].astype(np.int32)
-    e = small.encode(small.params, ids, np.array([ids.shape[1]], np.int32), speaker=1)
+    e = small.encode(small.params, ids, np.array([ids.shape[1]], np.int32), Controls(speaker=1))
     want_enc = d["base__enc_out"] + d["base__pitch_emb"] + d["base__energy_emb"]
     np.testing.assert_allclose(_np(e.enc)[0], want_enc, atol=1e-4, rtol=0)
     mel, mel_lens = small.decode(small.params, e.enc, e.reps, n_frames=1024)
@@ -219,7 +222,7 @@ def test_any_bucket_and_batch_gives_the_batch_one_result(small: FastPitch, golde
         for row, i in enumerate(ids):
             batch[row, : len(i)] = i
         lengths = np.array([len(i) for i in ids] + [0], np.int32)
-        e = small.encode(params, batch, lengths, pace=paces, speaker=speakers, pitch_shift=20.0)
+        e = small.encode(params, batch, lengths, Controls(pace=paces, speaker=speakers, pitch_shift=20.0))
         mel, mel_lens = small.decode(params, e.enc, e.reps, n_frames=n_frames)
         assert int(mel_lens[-1]) == 0 and np.isfinite(_np(mel)).all()
         for row, (i, a) in enumerate(zip(ids, alone)):
@@ -359,11 +362,12 @@ def test_text_setup_comes_from_train_setup(tmp_path: Path, golden: Path):
     setup = {"p_arpabet": 0.0, "append_space_to_text": True}
     letters = checkpoints.fastpitch_checkpoint(tmp_path / "letters.pt", raw, sd, train_setup=setup)
     for model in (jaxtts.load_fastpitch(letters), jaxtts.load_fastpitch(convert(letters, tmp_path / "converted"))):
-        assert (model.config.p_arpabet, model.config.prepend_space_to_text, model.config.append_space_to_text) == (
+        assert (model.text.p_arpabet, model.text.prepend_space_to_text, model.text.append_space_to_text) == (
             0.0, False, True)
-    published = jaxtts.load_fastpitch(golden / LAYOUTS["legacy2021"]).config  # no train_setup
-    assert (published.p_arpabet, published.prepend_space_to_text, published.append_space_to_text) == (1.0, False, False)
-    assert not set(TEXT_SETUP) & set(published.nvidia_config())  # NVIDIA's constructor takes none of them
+    published = jaxtts.load_fastpitch(golden / LAYOUTS["legacy2021"])  # no train_setup
+    text = published.text
+    assert (text.p_arpabet, text.prepend_space_to_text, text.append_space_to_text) == (1.0, False, False)
+    assert not set(TEXT_SETUP) & set(published.config.nvidia_config())  # NVIDIA's constructor takes none of them
 
 
 
@@ -377,12 +381,12 @@ def test_symbol_table_comes_from_train_setup(tmp_path: Path, golden: Path):
     path = checkpoints.fastpitch_checkpoint(tmp_path / "lower.pt", lower, sd,
                                             train_setup={"symbol_set": "english_basic_lowercase"})
     for model in (jaxtts.load_fastpitch(path), jaxtts.load_fastpitch(convert(path, tmp_path / "converted"))):
-        assert model.config.symbols == table
-    assert jaxtts.load_fastpitch(golden / LAYOUTS["current"]).config.symbols is None  # english_basic
+        assert model.text.symbols == table
+    assert jaxtts.load_fastpitch(golden / LAYOUTS["current"]).text.symbols is None  # english_basic
     mandarin = checkpoints.fastpitch_checkpoint(tmp_path / "zh.pt", lower, sd,
                                                train_setup={"symbol_set": "english_mandarin_basic"})
     with pytest.warns(UserWarning, match="symbol_set 'english_mandarin_basic'.*give this model ids"):
-        assert jaxtts.load_fastpitch(mandarin).config.symbols is None
+        assert jaxtts.load_fastpitch(mandarin).text.symbols is None
 
 
 def test_config_round_trips_and_names_what_is_missing(golden: Path):
@@ -398,9 +402,9 @@ def test_config_round_trips_and_names_what_is_missing(golden: Path):
     with pytest.raises(ConfigError, match="energy_conditioning is on but energy_predictor_kernel_size"):
         FastPitchConfig.from_dict(no_energy)
     with pytest.raises(ConfigError, match="p_arpabet 1.5 must be a share between 0 and 1"):
-        FastPitchConfig.from_dict({**raw, "p_arpabet": 1.5})
+        TextEncoder.from_dict({"p_arpabet": 1.5})
     with pytest.raises(ConfigError, match="2 symbols for a model with 148 input ids"):
-        FastPitchConfig.from_dict({**raw, "symbols": ["_", "a"]})
+        TextEncoder.from_dict({"symbols": ["_", "a"]}).check(cfg.n_symbols)
 
 
 # --- conversion ----------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 import jaxtts
-from converters import convert
 from converters.hifigan import from_checkpoint, from_state_dict, rename_table, to_state_dict
 from converters.load import load_torch
 from converters.reference import hifigan as reference
+from jaxtts.checkpoint import convert
 from jaxtts.errors import CheckpointError, ConfigError, InputError
 from jaxtts.models import denoiser
 from jaxtts.models.hifigan import (

@@ -25,7 +25,6 @@ import soundfile
 import torch
 import yaml
 
-import converters
 import jaxtts
 from jaxtts import checkpoint
 from jaxtts.cli import main
@@ -249,7 +248,7 @@ def test_an_absurd_integer_in_a_nemo_config_is_refused_before_the_weights_are_re
 @pytest.fixture(scope="module")
 def converted(small_checkpoints, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("converted")
-    return {kind: converters.convert(src, root / kind) for kind, src in small_checkpoints.items()}
+    return {kind: checkpoint.convert(src, root / kind) for kind, src in small_checkpoints.items()}
 
 
 def _tampered(converted: dict[str, Path], tmp_path: Path, kind: str, edit) -> Path:

@@ -241,7 +241,7 @@ def test_ensure_models_downloads_and_converts_once(cache, server):
     first = hub.ensure_models(base_url=server.url, progress=False)
     assert set(first) == {"fastpitch", "hifigan"}
     for kind, directory in first.items():
-        model, _, params = checkpoint.load(directory)
+        model, _, params, _ = checkpoint.load(directory)
         assert model == kind and params
     assert sorted(server.requests) == sorted([FASTPITCH, HIFIGAN])
     stamps = {d: (d / checkpoint.META).stat().st_mtime_ns for d in first.values()}

@@ -60,10 +60,10 @@ def test_hifigan_archive_reproduces_nemo_audio(nemo_hifigan, outputs):
 
 
 def test_fastpitch_archive_reads_nemos_vocabulary_and_pitch_statistics(nemo_fastpitch, outputs):
-    config, params = nemo_fastpitch.config, nemo_fastpitch.params
+    config, params, text = nemo_fastpitch.config, nemo_fastpitch.params, nemo_fastpitch.text
     assert (config.n_symbols, config.padding_idx) == (len(outputs["vocab_tokens"]), int(outputs["pad_id"])) == (114, 112)
-    assert list(config.symbols) == [str(t) for t in outputs["vocab_tokens"]]  # rebuilt from the tokenizer's flags
-    assert config.prepend_space_to_text and config.append_space_to_text  # pad_with_space
+    assert list(text.symbols) == [str(t) for t in outputs["vocab_tokens"]]  # rebuilt from the tokenizer's flags
+    assert text.prepend_space_to_text and text.append_space_to_text  # pad_with_space
     assert not config.energy_conditioning and config.n_speakers == 1
     # NeMo leaves its pitch_mean/pitch_std buffers at zero; the real values come from the config.
     np.testing.assert_allclose([params["pitch_mean"][0], params["pitch_std"][0]], [212.35873413085938, 68.52806091308594])
@@ -101,7 +101,7 @@ def test_fastpitch_archive_batched_with_nemos_pad_id_equals_batch_one(nemo_fastp
 def test_the_archives_dictionary_and_heteronyms_read_the_words(nemo_fastpitch):
     """NeMo's G2P rules over its own files: a listed heteronym and an ambiguous word are spelled,
     a plural the dictionary lacks is its stem + Z; our CMUdict reads all three otherwise."""
-    lexicon = nemo_fastpitch.config.lexicon
+    lexicon = nemo_fastpitch.text.lexicon
     assert len(lexicon.entries) == 125_847 and len(lexicon.heteronyms) == 204
     assert lexicon.pronounce("read") is None and lexicon.pronounce("of") is None  # heteronym; two readings
     assert lexicon.pronounce("nvidia's") == "EH0 N V IH1 D IY0 AH0 Z"
@@ -116,16 +116,16 @@ def test_a_lexicon_with_unknown_phones_is_named():
 
 
 def test_nemo_fastpitch_converts_with_its_lexicon(golden, tmp_path, nemo_fastpitch):
-    dst = converters.convert(golden / "nemo" / "fastpitch_small.nemo", tmp_path / "fastpitch")
+    dst = checkpoint.convert(golden / "nemo" / "fastpitch_small.nemo", tmp_path / "fastpitch")
     loaded = jaxtts.load_fastpitch(dst)
-    assert loaded.config == nemo_fastpitch.config
-    assert loaded.config.lexicon.to_dict() == nemo_fastpitch.config.lexicon.to_dict()
+    assert loaded.config == nemo_fastpitch.config and loaded.text == nemo_fastpitch.text
+    assert loaded.text.lexicon.to_dict() == nemo_fastpitch.text.lexicon.to_dict()
 
 
 def test_nemo_archive_converts_once_into_a_directory(golden, tmp_path, nemo_hifigan):
-    dst = converters.convert(golden / "nemo" / "hifigan_small.nemo", tmp_path / "hifigan")
-    model, config, params = checkpoint.load(dst)
-    assert model == "hifigan" and config == nemo_hifigan.config.to_dict()
+    dst = checkpoint.convert(golden / "nemo" / "hifigan_small.nemo", tmp_path / "hifigan")
+    model, config, params, _ = checkpoint.load(dst)
+    assert model == "hifigan" and config == nemo_hifigan.config
     assert jax.tree.all(jax.tree.map(np.array_equal, params, nemo_hifigan.params))
 
 
@@ -134,8 +134,8 @@ def test_a_gzipped_copy_of_a_nemo_archive_loads_the_same(golden, tmp_path, nemo_
     with tarfile.open(golden / "nemo" / "hifigan_small.nemo") as src, tarfile.open(gz, "w:gz") as dst:
         for m in src.getmembers():
             dst.addfile(m, src.extractfile(m) if m.isfile() else None)
-    _, config, params = nemo.from_archive(gz)
-    assert config == nemo_hifigan.config.to_dict()
+    _, config, params, _ = nemo.from_archive(gz)
+    assert config == nemo_hifigan.config
     assert jax.tree.all(jax.tree.map(np.array_equal, params, nemo_hifigan.params))
 
 
@@ -199,7 +199,7 @@ VALID = [_file("./model_config.yaml", CONFIG_YAML), _file("./model_weights.ckpt"
 def test_a_generated_archive_loads_plain_and_gzipped(tmp_path):
     plain = nemo.from_archive(_archive(tmp_path / "a.nemo", VALID))
     gzipped = nemo.from_archive(_archive(tmp_path / "b.nemo", VALID, "w:gz"))
-    assert plain[0] == gzipped[0] == "hifigan" and plain[1] == gzipped[1] == TINY.to_dict()
+    assert plain.model == gzipped.model == "hifigan" and plain.config == gzipped.config == TINY
 
 
 def test_hostile_members_beside_the_model_are_never_extracted(tmp_path):
@@ -269,16 +269,16 @@ def test_an_archive_without_its_g2p_files_falls_back_to_cmudict_with_a_warning(g
     dangling = {"phoneme_dict": "nemo:0123_cmudict-0.7b_nv22.10"}
     stripped = _with_config(golden, tmp_path / "stripped.nemo", lambda c: c["text_tokenizer"]["g2p"].update(dangling))
     with pytest.warns(UserWarning, match="lacks its G2P files 0123_cmudict-0.7b_nv22.10"):
-        _, config, _ = nemo.from_archive(stripped)
-    assert config["lexicon"] is None and config["symbols"] is not None
+        text = nemo.from_archive(stripped).text
+    assert text.lexicon is None and text.symbols is not None
 
 
 def test_padding_id_follows_nemos_tokenizer_layout(golden, tmp_path):
     """BaseTokenizer appends <pad>, then <blank> if add_blank_at is set, then <oov> to the symbols."""
     with_blank = _with_config(golden, tmp_path / "blank.nemo", lambda c: c["text_tokenizer"].update(add_blank_at="last"))
-    assert nemo.from_archive(with_blank)[1]["padding_idx"] == 114 - 3
+    assert nemo.from_archive(with_blank).config.padding_idx == 114 - 3
     explicit = _with_config(golden, tmp_path / "old.nemo", lambda c: c["input_fft"].update(padding_idx=0))
-    assert nemo.from_archive(explicit)[1]["padding_idx"] == 0  # configs from before the tokenizer set it
+    assert nemo.from_archive(explicit).config.padding_idx == 0  # configs from before the tokenizer set it
 
 
 @pytest.mark.parametrize("edit, named", [

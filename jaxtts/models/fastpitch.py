@@ -39,17 +39,14 @@ import numpy as np
 
 from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
-from jaxtts.models import winograd
-from jaxtts.text.g2p import Lexicon
+from jaxtts.models import buckets, layers, winograd
+from jaxtts.models.controls import Controls, PitchTransform
+from jaxtts.models.layers import Conv1d, dense, layer_norm
 
-LAYER_NORM_EPS = 1e-5
+LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's, as NVIDIA's modules use it
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
-# How the training text was encoded (train_setup keys, not constructor arguments): see FastPitchConfig.
-TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text", "symbols", "lexicon")
-
-PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
 
 # Sane ranges of every size and rate a config sets (limits.check_ranges), checked before anything is built.
 _LAYERS, _KERNEL, _WIDTH, _DROPOUT = (1, 64), (1, 63), (1, 16384), (0.0, 1.0)
@@ -69,13 +66,8 @@ _RANGES = {
 
 @dataclasses.dataclass(frozen=True)
 class FastPitchConfig:
-    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`, plus how
-    its text was encoded in training (`TEXT_SETUP`, from its `train_setup`), which the front-end
-    must follow: `p_arpabet`, the share of words read as ARPAbet (1.0 as published, 0 = letters
-    only), whether a space id was put before/after every text, `symbols`, the input vocabulary
-    (id = index) when it is not NVIDIA's english_basic (a NeMo phoneme tokenizer's tokens), and
-    `lexicon`, the model's own pronunciation dictionary when it shipped one (NeMo archives); it
-    takes no part in comparing or hashing configs, since the compiled model does not depend on it.
+    """NVIDIA's FastPitch constructor arguments, read from the checkpoint's own `config`: what shapes
+    the model. (How its training text was encoded is the checkpoint's `jaxtts.text.encoder.TextEncoder`.)
 
     Keys that older constructors lacked default to what those constructors hard-coded: FastPitch
     1.0 has no energy (`energy_conditioning` False, the `energy_*` keys unused), one speaker,
@@ -122,23 +114,14 @@ class FastPitchConfig:
     n_speakers: int = 1
     speaker_emb_weight: float = 1.0
     pitch_conditioning_formants: int = 1
-    p_arpabet: float = 1.0
-    prepend_space_to_text: bool = False
-    append_space_to_text: bool = False
-    symbols: tuple[str, ...] | None = None
-    lexicon: Lexicon | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ConfigError:
             return ConfigError(f"FastPitch config: {msg}")
 
-        if self.symbols is not None:
-            object.__setattr__(self, "symbols", tuple(map(str, self.symbols)))
-        if isinstance(self.lexicon, Mapping):
-            object.__setattr__(self, "lexicon", Lexicon.from_dict(self.lexicon))
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or isinstance(v, (bool, tuple, Lexicon)):
+            if v is None or isinstance(v, bool):
                 continue
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise bad(f"{f.name} must be a number, got {v!r}")
@@ -165,10 +148,6 @@ class FastPitchConfig:
             raise bad(f"convolution kernels must be odd (NVIDIA pads k // 2 on each side), got {kernels}")
         if not 0 <= self.padding_idx < self.n_symbols:
             raise bad(f"padding_idx {self.padding_idx} is outside the {self.n_symbols} symbols")
-        if not 0.0 <= self.p_arpabet <= 1.0:
-            raise bad(f"p_arpabet {self.p_arpabet} must be a share between 0 and 1")
-        if self.symbols is not None and len(self.symbols) != self.n_symbols:
-            raise bad(f"{len(self.symbols)} symbols for a model with {self.n_symbols} input ids")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FastPitchConfig:
@@ -186,14 +165,11 @@ class FastPitchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field; `from_dict` reads it back."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        if self.lexicon is not None:
-            d["lexicon"] = self.lexicon.to_dict()
-        return d
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def nvidia_config(self) -> dict[str, Any]:
-        """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments only."""
-        return {k: v for k, v in self.to_dict().items() if k not in TEXT_SETUP}
+        """`ckpt['config']` as NVIDIA's trainer writes it: the constructor arguments, every field."""
+        return self.to_dict()
 
 
 PUBLISHED = FastPitchConfig(
@@ -214,48 +190,6 @@ PUBLISHED = FastPitchConfig(
 
 # ---------------------------------------------------------------------------------------------
 # Modules. Activations are (B, L, C); `valid` (B, L, 1) marks positions < the item's length.
-
-
-def _precision(dtype: Any) -> jax.lax.Precision:
-    # fp32 means fp32: TPUs and GPUs would otherwise run fp32 matmuls in bf16/tf32 passes.
-    return jax.lax.Precision.HIGHEST if jnp.dtype(dtype) == jnp.float32 else jax.lax.Precision.DEFAULT
-
-
-def _layer_norm(name: str, dtype: Any) -> nn.LayerNorm:
-    return nn.LayerNorm(epsilon=LAYER_NORM_EPS, use_fast_variance=False, dtype=dtype, name=name)
-
-
-def _dense(features: int, name: str, dtype: Any, use_bias: bool = True) -> nn.Dense:
-    return nn.Dense(features, use_bias=use_bias, dtype=dtype, precision=_precision(dtype), name=name)
-
-
-class Conv1d(nn.Module):
-    """torch.nn.Conv1d(in, features, k, padding=k // 2) on (B, L, C); kernel (k, in, out).
-
-    With `winograd` the kernel parameter is held in the Winograd domain (`winograd.transform`, see
-    `prepare`) and the convolution runs as `winograd.conv1d`.
-    """
-
-    features: int
-    kernel_size: int
-    winograd: bool = False
-    dtype: Any = jnp.float32
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        shape = (self.kernel_size, x.shape[-1], self.features)
-        init = nn.initializers.lecun_normal()
-        kernel = self.param("kernel", (lambda key: winograd.transform(init(key, shape))) if self.winograd else
-                            (lambda key: init(key, shape)))
-        bias = self.param("bias", nn.initializers.zeros, (self.features,))
-        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
-        if self.winograd:
-            y = winograd.conv1d(x, kernel, self.kernel_size, precision=_precision(self.dtype), batched=True)
-        else:
-            pad = self.kernel_size // 2
-            y = jax.lax.conv_general_dilated(x, kernel, (1,), [(pad, pad)], dimension_numbers=("NWC", "WIO", "NWC"),
-                                             precision=_precision(self.dtype))
-        return y + bias.astype(self.dtype)
 
 
 class PositionalEmbedding(nn.Module):
@@ -283,16 +217,16 @@ class MultiHeadAttn(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array, deterministic: bool = True) -> jax.Array:
         b, length, d = x.shape
-        qkv = _dense(3 * self.n_head * self.d_head, "qkv_net", self.dtype)(x)
+        qkv = dense(3 * self.n_head * self.d_head, "qkv_net", self.dtype)(x)
         q, k, v = jnp.moveaxis(qkv.reshape(b, length, 3, self.n_head, self.d_head), 2, 0)
-        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k, precision=_precision(self.dtype)) * (1 / self.d_head ** 0.5)
+        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k, precision=layers.precision(self.dtype)) * (1 / self.d_head ** 0.5)
         # A finite minimum, not -inf: an all-padding row (a dummy batch item) stays finite.
         scores = jnp.where(mask[:, None, None, :], scores, jnp.finfo(scores.dtype).min)
         probs = nn.Dropout(self.dropatt)(jax.nn.softmax(scores, axis=-1), deterministic=deterministic)
-        out = jnp.einsum("bhqk,bkhd->bqhd", probs, v, precision=_precision(self.dtype))
-        out = _dense(d, "o_net", self.dtype, use_bias=False)(out.reshape(b, length, self.n_head * self.d_head))
+        out = jnp.einsum("bhqk,bkhd->bqhd", probs, v, precision=layers.precision(self.dtype))
+        out = dense(d, "o_net", self.dtype, use_bias=False)(out.reshape(b, length, self.n_head * self.d_head))
         out = nn.Dropout(self.dropout)(out, deterministic=deterministic)
-        return _layer_norm("layer_norm", self.dtype)(x + out)
+        return layer_norm("layer_norm", self.dtype, LAYER_NORM_EPS)(x + out)
 
 
 class PositionwiseConvFF(nn.Module):
@@ -306,10 +240,11 @@ class PositionwiseConvFF(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, valid: jax.Array, deterministic: bool = True) -> jax.Array:
-        h = nn.relu(Conv1d(self.d_inner, self.kernel_size, self.winograd, self.dtype, name="CoreNet_0")(x)) * valid
-        h = Conv1d(x.shape[-1], self.kernel_size, self.winograd, self.dtype, name="CoreNet_2")(h)
+        form = layers.WINOGRAD if self.winograd else layers.CHECKPOINT
+        h = nn.relu(Conv1d(self.d_inner, self.kernel_size, form=form, dtype=self.dtype, name="CoreNet_0")(x)) * valid
+        h = Conv1d(x.shape[-1], self.kernel_size, form=form, dtype=self.dtype, name="CoreNet_2")(h)
         h = nn.Dropout(self.dropout)(h, deterministic=deterministic)
-        return _layer_norm("layer_norm", self.dtype)(x + h)
+        return layer_norm("layer_norm", self.dtype, LAYER_NORM_EPS)(x + h)
 
 
 class TransformerLayer(nn.Module):
@@ -375,7 +310,7 @@ class ConvReLUNorm(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, deterministic: bool = True) -> jax.Array:
         x = nn.relu(Conv1d(self.features, self.kernel_size, dtype=self.dtype, name="conv")(x))
-        x = _layer_norm("norm", self.dtype)(x)
+        x = layer_norm("norm", self.dtype, LAYER_NORM_EPS)(x)
         return nn.Dropout(self.dropout)(x, deterministic=deterministic)
 
 
@@ -397,7 +332,7 @@ class TemporalPredictor(nn.Module):
             # Re-masking keeps the next convolution from reading LayerNorm values at padding.
             x = ConvReLUNorm(self.filter_size, self.kernel_size, self.dropout, self.dtype, name=f"layers_{i}")(
                 x, deterministic) * valid
-        return _dense(self.n_predictions, "fc", self.dtype)(x) * m
+        return dense(self.n_predictions, "fc", self.dtype)(x) * m
 
 
 class Encoded(NamedTuple):
@@ -420,24 +355,24 @@ class Encoded(NamedTuple):
 class FastPitchModule(nn.Module):
     """FastPitch with NVIDIA's parameter names; `encode` and `decode` are the two inference stages.
 
-    `winograd` (encoder, decoder): whether the FFT convolution kernels are held in the Winograd
-    domain (see `prepare`) rather than in torch's form (what checkpoints and the converter use).
+    `winograd`: whether the FFT convolution kernels are held in the Winograd domain (the inference
+    form `prepare` makes on CPU) rather than in the checkpoint form.
     """
 
     config: FastPitchConfig
     dtype: Any = jnp.float32
-    winograd: tuple[bool, bool] = (False, False)
+    winograd: bool = False
 
     def setup(self) -> None:
         c, dt = self.config, self.dtype
         d = c.symbols_embedding_dim
         self.encoder = FFTransformer(d, c.in_fft_n_layers, c.in_fft_n_heads, c.in_fft_d_head,
                                      c.in_fft_conv1d_filter_size, c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout,
-                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols, winograd=self.winograd[0],
+                                     c.p_in_fft_dropatt, c.p_in_fft_dropemb, n_embed=c.n_symbols, winograd=self.winograd,
                                      dtype=dt)
         self.decoder = FFTransformer(d, c.out_fft_n_layers, c.out_fft_n_heads, c.out_fft_d_head,
                                      c.out_fft_conv1d_filter_size, c.out_fft_conv1d_kernel_size, c.p_out_fft_dropout,
-                                     c.p_out_fft_dropatt, c.p_out_fft_dropemb, winograd=self.winograd[1], dtype=dt)
+                                     c.p_out_fft_dropatt, c.p_out_fft_dropemb, winograd=self.winograd, dtype=dt)
         self.speaker_emb = nn.Embed(c.n_speakers, d, dtype=dt) if c.n_speakers > 1 else None
         self.duration_predictor = TemporalPredictor(c.dur_predictor_filter_size, c.dur_predictor_kernel_size,
                                                     c.p_dur_predictor_dropout, c.dur_predictor_n_layers, dtype=dt)
@@ -450,19 +385,17 @@ class FastPitchModule(nn.Module):
                                                       c.energy_predictor_kernel_size, c.p_energy_predictor_dropout,
                                                       c.energy_predictor_n_layers, dtype=dt)
             self.energy_emb = Conv1d(d, c.energy_embedding_kernel_size, dtype=dt)
-        self.proj = _dense(c.n_mel_channels, "proj", dt)
+        self.proj = dense(c.n_mel_channels, "proj", dt)
         self.pitch_mean = self.param("pitch_mean", nn.initializers.zeros, (1,))
         self.pitch_std = self.param("pitch_std", nn.initializers.zeros, (1,))
 
-    def encode(self, ids: jax.Array, lengths: jax.Array, speaker: jax.Array, pace: jax.Array,
-               pitch_scale: jax.Array, pitch_shift: jax.Array, max_duration: jax.Array,
-               dur_tgt: jax.Array | None = None, pitch_tgt: jax.Array | None = None,
-               energy_tgt: jax.Array | None = None, pitch_transform: PitchTransform | None = None,
+    def encode(self, ids: jax.Array, lengths: jax.Array, controls: Controls, dur_tgt: jax.Array | None = None,
+               pitch_tgt: jax.Array | None = None, energy_tgt: jax.Array | None = None,
                deterministic: bool = True) -> Encoded:
-        """NVIDIA's `infer` up to the length regulator. Per-item controls are (B,) arrays.
+        """NVIDIA's `infer` up to the length regulator; `controls` hold (B,) arrays (`Controls.per_item`).
 
-        pitch_scale folds flatten (×0), invert (×−1) and amplify into one factor: multiplying by
-        ±a or 0 at once rounds exactly like inference.py's three multiplications in sequence.
+        Flatten (×0), invert (×−1) and amplify fold into one factor: multiplying by ±a or 0 at once
+        rounds exactly like inference.py's three multiplications in sequence.
         """
         c, dt = self.config, self.dtype
         n = ids.shape[1]
@@ -472,18 +405,20 @@ class FastPitchModule(nn.Module):
 
         spk = 0.0
         if self.speaker_emb is not None:
-            spk = self.speaker_emb(speaker)[:, None, :] * jnp.asarray(c.speaker_emb_weight, dt)
+            spk = self.speaker_emb(controls.speaker)[:, None, :] * jnp.asarray(c.speaker_emb_weight, dt)
         enc = self.encoder(ids, mask, valid, spk, deterministic)
 
         log_dur = self.duration_predictor(enc, mask, valid, deterministic)[..., 0].astype(jnp.float32)
-        dur_pred = jnp.clip(jnp.exp(log_dur) - 1.0, 0.0, max_duration[:, None])
+        dur_pred = jnp.clip(jnp.exp(log_dur) - 1.0, 0.0, controls.max_duration[:, None])
 
         pitch = jnp.swapaxes(self.pitch_predictor(enc, mask, valid, deterministic), 1, 2)  # (B, F, N)
         std = jnp.where(self.pitch_std[0] == 0, FALLBACK_PITCH_STD, self.pitch_std[0])
         mean = jnp.where(self.pitch_std[0] == 0, FALLBACK_PITCH_MEAN, self.pitch_mean[0])
-        pitch = pitch * pitch_scale[:, None, None].astype(dt) + (pitch_shift / std)[:, None, None].astype(dt)
-        if pitch_transform is not None:
-            pitch = pitch_transform(pitch, mask.sum(axis=1), mean, std)
+        scale = (jnp.where(controls.pitch_flatten, 0.0, 1.0) * jnp.where(controls.pitch_invert, -1.0, 1.0)
+                 * controls.pitch_amplify)
+        pitch = pitch * scale[:, None, None].astype(dt) + (controls.pitch_shift / std)[:, None, None].astype(dt)
+        if controls.pitch_transform is not None:
+            pitch = controls.pitch_transform(pitch, mask.sum(axis=1), mean, std)
         # The conditioning convolutions must see zeros past the end, as in a batch of one
         # (`where`, not a product: a user transform may put inf/NaN into the padding).
         pitch = jnp.where(valid_b[:, None, :], pitch, 0)
@@ -498,7 +433,7 @@ class FastPitchModule(nn.Module):
 
         durs = dur_pred if dur_tgt is None else dur_tgt.astype(jnp.float32) * valid_b
         # NVIDIA: (durs / pace + 0.5).long(), i.e. round half up for durations >= 0.
-        reps = jnp.floor(durs / pace[:, None].astype(jnp.float32) + 0.5).astype(jnp.int32) * valid_b
+        reps = jnp.floor(durs / controls.pace[:, None].astype(jnp.float32) + 0.5).astype(jnp.int32) * valid_b
         return Encoded(enc, reps, reps.sum(axis=1), dur_pred, pitch, energy)
 
     def decode(self, enc: jax.Array, reps: jax.Array, n_frames: int,
@@ -525,9 +460,7 @@ class FastPitchModule(nn.Module):
 
     def __call__(self, ids: jax.Array, lengths: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Initialisation path: touches every parameter."""
-        b = ids.shape[0]
-        one = jnp.ones((b,), jnp.float32)
-        e = self.encode(ids, lengths, jnp.zeros((b,), jnp.int32), one, one, 0 * one, 75 * one)
+        e = self.encode(ids, lengths, Controls().per_item(ids.shape[0]))
         return self.decode(e.enc, e.reps, 8)
 
 
@@ -547,19 +480,17 @@ def param_shapes(config: FastPitchConfig) -> dict:
     return jax.eval_shape(functools.partial(init_params, config), jax.random.key(0))
 
 
-def prepare(params: Any, use_winograd: bool | None = None) -> dict:
-    """The inference form of `params`: the FFT blocks' convolution kernels — nearly all of
-    FastPitch's FLOPs — moved into the Winograd F(4, k) domain once, so that every call does
-    half the multiplies (k 3). `encode` and `decode` take either form.
+def prepare(params: Any, use_winograd: bool | None = None) -> Any:
+    """The inference form of checkpoint-form `params`: on CPU a `layers.Prepared` tree whose FFT
+    blocks' convolution kernels (nearly all of FastPitch's FLOPs) are moved into the Winograd
+    F(4, k) domain once, so that every call does half the multiplies (k 3); equal to the plain
+    convolution to float rounding, at twice those kernels' memory. Elsewhere (GPUs and TPUs run the
+    plain convolution at full rate) `params` as they are. `encode` and `decode` take either form.
 
-    `use_winograd=None` picks per backend: on CPU (measured 1.5x faster at batch 1; equal to the
-    plain convolution to float rounding, ~1e-6 on the mel), not elsewhere (params returned as they
-    are: GPUs and TPUs run the plain convolution at full rate). Costs twice those kernels' memory.
+    `use_winograd` overrides the choice of the backend.
     """
-    if not (jax.default_backend() == "cpu" if use_winograd is None else use_winograd):
+    if not layers.wants_winograd(params, use_winograd):
         return params
-    if any(_winograd(params)):
-        raise ValueError("params are already in the Winograd form (prepared twice)")
     out = dict(params)
     for name in ("encoder", "decoder"):
         block = dict(params[name])
@@ -569,61 +500,39 @@ def prepare(params: Any, use_winograd: bool | None = None) -> dict:
                 ff[conv] = {**ff[conv], "kernel": winograd.transform(jnp.asarray(ff[conv]["kernel"]))}
             block[layer] = {**block[layer], "pos_ff": ff}
         out[name] = block
-    return out
+    return layers.Prepared(out, winograd=True)
 
 
-def _winograd(params: Any) -> tuple[bool, bool]:
-    """Whether each FFT stack's kernels are in the Winograd form, read from their rank (torch's is 3)."""
-    def held(name: str) -> bool:
-        layer = params[name].get("layers_0")
-        return layer is not None and layer["pos_ff"]["CoreNet_0"]["kernel"].ndim == 4
-
-    return held("encoder"), held("decoder")
+def _module(params: Any, config: FastPitchConfig, dtype: Any) -> FastPitchModule:
+    return FastPitchModule(config, dtype, layers.winograd_of(params, False))
 
 
-def _per_item(value: Any, b: int, dtype: Any) -> jax.Array:
-    return jnp.broadcast_to(jnp.asarray(value, dtype), (b,))
-
-
-def encode(params: Any, ids: jax.Array, lengths: jax.Array, *, config: FastPitchConfig, speaker: Any = 0,
-           pace: Any = 1.0, pitch_shift: Any = 0.0, pitch_amplify: Any = 1.0, pitch_flatten: Any = False,
-           pitch_invert: Any = False, pitch_transform: PitchTransform | None = None, dur_tgt: jax.Array | None = None,
-           pitch_tgt: jax.Array | None = None, energy_tgt: jax.Array | None = None, max_duration: Any = 75.0,
-           dtype: Any = jnp.float32) -> Encoded:
+def encode(params: Any, ids: jax.Array, lengths: jax.Array, controls: Controls = Controls(), *,
+           config: FastPitchConfig, dur_tgt: jax.Array | None = None, pitch_tgt: jax.Array | None = None,
+           energy_tgt: jax.Array | None = None, dtype: Any = jnp.float32) -> Encoded:
     """Stage 1 on a token bucket: ids (B, N) int32 with true `lengths` (B,) → `Encoded`.
 
-    Controls follow NVIDIA's `infer` and inference.py (scalars or per-item (B,) arrays):
+    `controls` follow NVIDIA's `infer` and inference.py (each a scalar or a per-item (B,) array):
     pitch is transformed in normalised units as flatten → invert → amplify → + shift_Hz / std,
     then by `pitch_transform(pitch (B, F, N), n_tokens (B,), mean, std)` (NVIDIA's signature; it
-    must be jax-traceable and treat positions ≥ n_tokens as padding; a static argument).
+    must be jax-traceable and treat positions ≥ n_tokens as padding; static, as `Controls` holds it).
     `dur_tgt` (B, N) frames before pace, `pitch_tgt` (B, N) or (B, F, N) normalised and
     `energy_tgt` (B, N) replace what the model feeds onwards; the returned predictions stay
-    predictions. Inputs are not validated here (that needs concrete values): see `check_ids`.
+    predictions. Inputs are not validated here (that needs concrete values): see `check_ids` and
+    `Controls.check`.
     """
-    b = ids.shape[0]
     if pitch_tgt is not None and pitch_tgt.ndim == 2:
         pitch_tgt = pitch_tgt[:, None, :]
-    scale = (jnp.where(_per_item(pitch_flatten, b, bool), 0.0, 1.0)
-             * jnp.where(_per_item(pitch_invert, b, bool), -1.0, 1.0) * _per_item(pitch_amplify, b, jnp.float32))
-    return FastPitchModule(config, dtype, _winograd(params)).apply(
-        {"params": params}, ids, lengths, _per_item(speaker, b, jnp.int32), _per_item(pace, b, jnp.float32), scale,
-        _per_item(pitch_shift, b, jnp.float32), _per_item(max_duration, b, jnp.float32), dur_tgt, pitch_tgt,
-        energy_tgt, pitch_transform, method=FastPitchModule.encode)
+    return _module(params, config, dtype).apply(
+        {"params": dict(params)}, ids, lengths, controls.per_item(ids.shape[0]), dur_tgt, pitch_tgt, energy_tgt,
+        method=FastPitchModule.encode)
 
 
 def decode(params: Any, enc: jax.Array, reps: jax.Array, n_frames: int, *, config: FastPitchConfig,
            dtype: Any = jnp.float32) -> tuple[jax.Array, jax.Array]:
     """Stage 2 on a frame bucket: (mel (B, n_mel, n_frames), mel_lens (B,)); `n_frames` is static."""
-    return FastPitchModule(config, dtype, _winograd(params)).apply(
-        {"params": params}, enc, reps, n_frames, method=FastPitchModule.decode)
-
-
-def bucket_length(n: int, step: int) -> int:
-    """Round n up to a multiple of max(step, 2^⌊log2 n⌋ / 8): at most 12.5 % padding past `8·step`,
-    so a few dozen compiled shapes cover any length."""
-    n = max(int(n), 1)
-    grain = max(step, 1 << max(n.bit_length() - 4, 0))
-    return -(-n // grain) * grain
+    return _module(params, config, dtype).apply(
+        {"params": dict(params)}, enc, reps, n_frames, method=FastPitchModule.decode)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,29 +577,6 @@ def check_ids(config: FastPitchConfig, ids: Any, lengths: Any = None) -> tuple[n
     return np.where(valid, arr, config.padding_idx).astype(np.int32), lens.astype(np.int32)
 
 
-def _check_controls(config: FastPitchConfig, b: int, speaker: Any, pace: Any, pitch_shift: Any, pitch_amplify: Any,
-                    max_duration: Any) -> None:
-    def items(name: str, value: Any) -> np.ndarray:
-        v = np.asarray(value)
-        if v.ndim > 1 or (v.ndim == 1 and v.shape != (b,)):
-            raise InputError(f"{name} must be a number or one per text ({b}), got shape {v.shape}")
-        if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-            raise InputError(f"{name} must be numeric, got {v.dtype}")
-        if not np.isfinite(v.astype(np.float64)).all():
-            raise InputError(f"{name} must be finite, got {value!r}")
-        return v
-
-    spk = items("speaker", speaker)
-    if not np.issubdtype(spk.dtype, np.integer) or (spk < 0).any() or (spk >= config.n_speakers).any():
-        raise InputError(f"speaker {speaker!r} is out of range: this model has speakers 0..{config.n_speakers - 1}")
-    if (items("pace", pace) <= 0).any():
-        raise InputError(f"pace must be > 0 (1.0 = normal, 2.0 = twice as fast), got {pace!r}")
-    if (items("max_duration", max_duration) <= 0).any():
-        raise InputError(f"max_duration must be > 0 frames, got {max_duration!r}")
-    items("pitch_shift", pitch_shift)
-    items("pitch_amplify", pitch_amplify)
-
-
 def _check_target(name: str, value: Any, shapes: tuple[tuple[int, ...], ...]) -> np.ndarray | None:
     if value is None:
         return None
@@ -728,19 +614,22 @@ class FastPitchOutput(NamedTuple):
 def compiled_stages(config: FastPitchConfig, dtype: Any = jnp.float32) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(jitted `encode`, jitted `decode`) for a config, shared by every model of that config (e.g.
     a checkpoint's plain and EMA weights): each bucket compiles once per process."""
-    return (jax.jit(functools.partial(encode, config=config, dtype=dtype), static_argnames=("pitch_transform",)),
+    return (jax.jit(functools.partial(encode, config=config, dtype=dtype)),
             jax.jit(functools.partial(decode, config=config, dtype=dtype), static_argnames=("n_frames",)))
 
 
 class FastPitch:
-    """A converted FastPitch: config, `params` (the checkpoint's, NVIDIA's layout), `inference_params`
-    (`prepare`d for this backend), the compiled stages `encode`/`decode`, and `infer`."""
+    """A converted FastPitch: config, `params` (the checkpoint form, NVIDIA's layout), `inference_params`
+    (`prepare`d for this backend), the compiled stages `encode`/`decode`, and `infer`.
 
-    TOKEN_STEP = 16  # buckets of `bucket_length`: ≤ 12.5 % padding past 8 steps, a few dozen shapes
-    FRAME_STEP = 64
+    `text` is how its checkpoint's training text was encoded (a `jaxtts.text.encoder.TextEncoder`,
+    which the loaders attach; None: as NVIDIA's published model). The model itself never reads it:
+    it takes ids; the engine and `jaxtts.torch` turn text into them with it.
+    """
 
-    def __init__(self, config: FastPitchConfig, params: Any, *, dtype: Any = jnp.float32) -> None:
+    def __init__(self, config: FastPitchConfig, params: Any, text: Any = None, *, dtype: Any = jnp.float32) -> None:
         self.config = config
+        self.text = text
         self.dtype = dtype
         self.params = jax.tree.map(jnp.asarray, params)
         self.inference_params = prepare(self.params)
@@ -756,16 +645,16 @@ class FastPitch:
         speaker's mean; flatten/invert as inference.py; `pitch_transform` is a jax function with
         NVIDIA's signature (see `encode`; pass the same object each call to reuse its compilation).
         Targets are (B, N) like ids. Scalars apply to every text, (B,) arrays per text.
-        The token axis is padded to `bucket_length(N, TOKEN_STEP)` and the frame axis to
-        `bucket_length(T, FRAME_STEP)` (each new bucket compiles once); outputs are trimmed back.
+        The token axis is padded to `buckets.bucket_length(N, buckets.TOKEN_STEP)` and the frame
+        axis to `buckets.bucket_length(T, buckets.FRAME_STEP)` (each new bucket compiles once);
+        outputs are trimmed back.
         """
         c = self.config
         ids, lengths = check_ids(c, ids, lengths)
         b = ids.shape[0]
-        _check_controls(c, b, speaker, pace, pitch_shift, pitch_amplify, max_duration)
-        if pitch_transform is not None and not callable(pitch_transform):
-            raise InputError("pitch_transform must be a function (pitch, n_tokens, mean, std) -> pitch, "
-                             f"got {pitch_transform!r}")
+        controls = Controls(pace=pace, pitch_shift=pitch_shift, pitch_amplify=pitch_amplify, pitch_flatten=pitch_flatten,
+                            pitch_invert=pitch_invert, pitch_transform=pitch_transform, speaker=speaker,
+                            max_duration=max_duration).check(c.n_speakers, b)
         if energy_tgt is not None and not c.energy_conditioning:
             raise InputError("energy_tgt given, but this FastPitch has no energy conditioning (FastPitch 1.0)")
         f, n_in = c.pitch_conditioning_formants, ids.shape[1]
@@ -776,15 +665,12 @@ class FastPitch:
             raise InputError("dur_tgt must be >= 0 frames")
 
         n = int(lengths.max())
-        bucket = bucket_length(n, self.TOKEN_STEP)
-        enc = self.encode(
-            self.inference_params, _pad_tokens(ids, bucket), lengths, speaker=np.asarray(speaker, np.int32),
-            pace=pace, pitch_shift=pitch_shift, pitch_amplify=pitch_amplify, pitch_flatten=pitch_flatten,
-            pitch_invert=pitch_invert, pitch_transform=pitch_transform, dur_tgt=_pad_tokens(dur_tgt, bucket),
-            pitch_tgt=_pad_tokens(pitch_tgt, bucket), energy_tgt=_pad_tokens(energy_tgt, bucket),
-            max_duration=max_duration)
+        bucket = buckets.bucket_length(n, buckets.TOKEN_STEP)
+        enc = self.encode(self.inference_params, _pad_tokens(ids, bucket), lengths, controls.arrays(),
+                          dur_tgt=_pad_tokens(dur_tgt, bucket), pitch_tgt=_pad_tokens(pitch_tgt, bucket),
+                          energy_tgt=_pad_tokens(energy_tgt, bucket))
         t = int(np.max(enc.mel_lens))  # the one host sync: the frame bucket depends on it
-        frames = bucket_length(t, self.FRAME_STEP)
+        frames = buckets.bucket_length(t, buckets.FRAME_STEP)
         mel, mel_lens = self.decode(self.inference_params, enc.enc, enc.reps, n_frames=frames)
         pitch = enc.pitch[:, 0, :n] if f == 1 else enc.pitch[..., :n]
         energy = None if enc.energy is None else enc.energy[:, :n]

@@ -6,8 +6,8 @@ converter's rename table reads like a table. Weight norm is folded into plain ke
 never needs g and v apart.
 
 The generator is convolution-bound: XLA fuses the leaky ReLUs, masks, biases, residual adds and
-branch means into about one elementwise pass per convolution (dropping every leaky ReLU saves 1 %),
-so speed comes from the convolutions themselves: see `layers.conv_as_image` and `ConvTranspose1d`. On CPU, where
+branch means into about one elementwise pass per convolution, so speed comes from the
+convolutions themselves: see `layers.conv_as_image` and `ConvTranspose1d`. On CPU, where
 those run at the FMA peak already, `prepare` moves the resblock kernels of the wide stages into the
 Winograd domain once, which about halves their multiplies (`winograd`).
 """
@@ -32,7 +32,7 @@ LRELU_SLOPE = 0.1
 FINAL_SLOPE = 0.01  # upstream calls F.leaky_relu(x) with torch's default slope before conv_post.
 _DILATIONS_PER_BLOCK = {"1": 3, "2": 2}
 # Narrower resblocks lose more to the Winograd transforms' memory traffic than they save in
-# multiplies (on CPU at 64 channels: 0.7-0.9x the direct convolution; at 128: 1.1-1.4x).
+# multiplies (the README gives the measurements).
 WINOGRAD_MIN_CHANNELS = 128
 # Sane ranges of every size and rate a config sets (limits.check_ranges), checked before anything is built;
 # at most _MAX_BLOCKS upsampling stages and resblocks per stage.
@@ -202,7 +202,7 @@ class ConvTranspose1d(nn.Module):
     kernel (k, in, out) keeps torch's tap order: y[n·u + m - p] += x[n] · kernel[m]. Computed
     polyphase: each run of output phases (`_phase_runs`) is one dense conv over the low-rate input
     with the phases as extra output features, then the phases interleave. No zero-stuffed input:
-    on CPU that was 1.6x slower for these layers (all four: 21 ms vs 35 ms at 4 s of v1 audio).
+    that would multiply u times as many zeros as samples (slower on CPU, see the README).
     """
 
     features: int
@@ -318,9 +318,7 @@ def prepare(params: Any, use_winograd: bool | None = None) -> Any:
 
     `use_winograd` overrides the choice of the backend.
     """
-    if isinstance(params, layers.Prepared):
-        raise ValueError("params are already in the Winograd form (prepared twice)")
-    if not (jax.default_backend() == "cpu" if use_winograd is None else use_winograd):
+    if not layers.wants_winograd(params, use_winograd):
         return params
 
     def wide(name: str, block: dict) -> bool:  # the rule `Generator` applies, read from the kernels' channels

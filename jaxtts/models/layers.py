@@ -108,6 +108,15 @@ jax.tree_util.register_pytree_with_keys(
 )
 
 
+def wants_winograd(params: Any, use_winograd: bool | None) -> bool:
+    """Whether a model's `prepare` moves kernels of checkpoint-form `params` into the Winograd domain:
+    `use_winograd`, by default on CPU only (GPUs and TPUs run the plain convolution at full rate).
+    Params already `Prepared` are refused."""
+    if isinstance(params, Prepared):
+        raise ValueError("params are already in the Winograd form (prepared twice)")
+    return jax.default_backend() == "cpu" if use_winograd is None else use_winograd
+
+
 def winograd_of(params: Any, plain: Any) -> Any:
     """What `params` hold in the Winograd domain: a `Prepared` tree says; the checkpoint form holds
     nothing there (`plain`)."""

@@ -25,8 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-# Outputs per tile. F(4, r ≤ 5) evaluates at 0, ±1, ±2, ±1/2 and ∞ (float32 error ~1e-6 relative);
-# longer tiles need ±3, ±1/3, whose transforms amplify rounding more than the multiplies saved are worth.
+# Outputs per tile. F(4, r ≤ 5) evaluates at 0, ±1, ±2, ±1/2 and ∞ (float32 rounding of the order of
+# the plain convolution's); longer tiles need ±3, ±1/3, whose transforms amplify rounding more than
+# the multiplies saved are worth.
 TILE = 4
 
 
@@ -98,8 +99,8 @@ def conv1d(x: jax.Array, u: jax.Array | Sequence[jax.Array], kernel_size: int, d
     TILE outputs cost points·pieces instead of TILE·k products of C·F (F(4, 3): 6 for 12; 11 taps:
     21 for 44). The transforms are adds with small integer weights, one pass over the input each.
     The products run as one convolution over the transformed input per point or, with `batched`
-    (single-piece kernels only), as one matmul batched over the points: on CPU that is 1.1-1.2x
-    faster for short, wide layers (FastPitch) and 2-3x slower for long ones (HiFi-GAN).
+    (single-piece kernels only), as one matmul batched over the points: on CPU that is faster for
+    short, wide layers (FastPitch) and slower for long ones (HiFi-GAN; the README has the figures).
     """
     b, t, c = x.shape
     points, n = len(u), u[0].shape[0]
@@ -113,7 +114,7 @@ def conv1d(x: jax.Array, u: jax.Array | Sequence[jax.Array], kernel_size: int, d
     # Sample (q·TILE + i)·d + φ of the padded input at [q, i, φ]: tile q of phase φ and the next. The
     # margin is rounded up to 64 so that layers of other kernel sizes and dilations share one padding
     # kernel; the coefficient rows go in as data (behind a barrier, not folded) so that all points
-    # share one transform kernel: compiling HiFi-GAN v1 takes 1.8 s instead of 3.0.
+    # share one transform kernel, which shortens compiling (the README has the figures).
     left, right = half * d, (span + 1) * TILE * d - t - half * d
     margin = 64 * -(-max(left, right) // 64)
     xp = jnp.pad(x, ((0, 0), (margin, margin), (0, 0)))[:, margin - left: margin - left + (span + 1) * TILE * d]
