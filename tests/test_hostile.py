@@ -348,12 +348,13 @@ def test_no_sentence_may_produce_more_frames_than_the_limit(converted):
     """Within the pace bounds, the longest durations the controls allow still stop at the frame limit,
     before the vocoder allocates anything for the sentence."""
     from jaxtts import engine
+    from jaxtts.models import buckets, controls
 
     synth = engine.Synthesizer(jaxtts.load_fastpitch(converted["fastpitch"]), jaxtts.load_hifigan(converted["hifigan"]),
                                compilation_cache=False)
     long = " ".join(["supercalifragilistic"] * 20) + "."
-    with pytest.raises(InputError, match=f"more than the limit of {engine.MAX_SENTENCE_FRAMES} frames"):
-        synth.synthesize(long, pace=engine.PACE[0], max_duration=engine.MAX_DURATION)
+    with pytest.raises(InputError, match=f"more than the limit of {buckets.MAX_SENTENCE_FRAMES} frames"):
+        synth.synthesize(long, pace=controls.PACE[0], max_duration=controls.MAX_DURATION)
     assert not any(key[0] == "render" for key in synth._programs)  # refused between the two programs
 
 
