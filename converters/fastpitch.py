@@ -23,7 +23,9 @@ from jaxtts.models.fastpitch import FastPitchConfig, param_shapes
 from jaxtts.text.encoder import TEXT_SETUP, TextEncoder
 from jaxtts.text.symbols import SYMBOL_SETS
 
-from .load import check_shapes, get, put, strip_prefix, to_numpy
+from jaxtts.limits import check_budget, check_tree
+
+from .load import check_finite, get, put, strip_prefix, to_numpy
 
 TRAINING_ONLY = "attention."
 
@@ -92,16 +94,27 @@ def _reverse(x: np.ndarray) -> np.ndarray:
 
 
 def from_state_dict(sd: Mapping[str, Any], config: FastPitchConfig, *, what: str = "checkpoint") -> dict:
-    """An NVIDIA FastPitch state_dict (either layout) → Flax params (nested dict of float32 numpy)."""
+    """An NVIDIA FastPitch state_dict (either layout) → Flax params (nested dict of float32 numpy).
+
+    Every shape is checked against the config's model before any tensor is converted, every value
+    after (no NaN or infinity)."""
+    expected = param_shapes(config)
+    check_budget(expected, what=what)
     table = rename_table(config)
-    params: dict = {}
+    entries = {}  # Flax path → (torch key, tensor, reverse axes?); unknown keys stay visible to the shape check
     for key, value in strip_prefix(sd, "module.").items():
-        if key.startswith(TRAINING_ONLY):
-            continue
-        path, reverse = table.get(key, ((key,), False))  # unknown keys stay visible to the shape check
+        if not key.startswith(TRAINING_ONLY):
+            path, reverse = table.get(key, ((key,), False))
+            entries[path] = (key, value, reverse)
+    shapes: dict = {}
+    for path, (_, value, reverse) in entries.items():
+        put(shapes, path, np.broadcast_to(np.float32(0), tuple(np.shape(value))[::-1] if reverse else np.shape(value)))
+    check_tree(shapes, expected, what=what)
+    params: dict = {}
+    for path, (key, value, reverse) in entries.items():
         value = to_numpy(value)
+        check_finite(key, value, what=what)
         put(params, path, _reverse(value) if reverse else value)
-    check_shapes(params, param_shapes(config), what=what)
     return params
 
 

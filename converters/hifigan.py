@@ -13,14 +13,14 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxtts.errors import CheckpointError, ConfigError
-from jaxtts.models.hifigan import Generator, HiFiGANConfig
+from jaxtts.models.hifigan import HiFiGANConfig, param_shapes
 
-from .load import check_shapes, fold_weight_norm, get, put, strip_prefix
+from jaxtts.limits import check_budget, check_tree
+
+from .load import check_finite, fold_weight_norm, get, put, strip_prefix
 
 # torch → Flax axis order per tensor kind; Flax kernels are (k, in, out).
 _TO_FLAX = {
@@ -52,12 +52,6 @@ def rename_table(config: HiFiGANConfig) -> dict[str, tuple[tuple[str, ...], str]
     return table
 
 
-def param_shapes(config: HiFiGANConfig) -> dict:
-    """The Flax parameter tree of `config` as ShapeDtypeStructs, without allocating it."""
-    mel = jax.ShapeDtypeStruct((1, 1, config.num_mels), jnp.float32)
-    return jax.eval_shape(lambda m: Generator(config).init(jax.random.key(0), m), mel)["params"]
-
-
 def canonical_state_dict(sd: Mapping[str, Any], config: HiFiGANConfig) -> dict[str, np.ndarray]:
     """Any known layout → nested keys, weight norm folded, 3-D conv weights, float32 numpy."""
     sd = fold_weight_norm(strip_prefix(sd, "module."))
@@ -75,15 +69,19 @@ def canonical_state_dict(sd: Mapping[str, Any], config: HiFiGANConfig) -> dict[s
 
 
 def from_state_dict(sd: Mapping[str, Any], config: HiFiGANConfig, *, what: str = "checkpoint") -> dict:
-    """A generator state_dict in any known layout → Flax params (nested dict of float32 numpy)."""
+    """A generator state_dict in any known layout → Flax params (nested dict of float32 numpy),
+    with no NaN or infinity."""
+    expected = param_shapes(config)
+    check_budget(expected, what=what)
     table = rename_table(config)
     params: dict = {}
     for key, value in canonical_state_dict(sd, config).items():
+        check_finite(key, value, what=what)
         path, kind = table.get(key, ((key,), None))  # unknown keys stay visible to the shape check
         if kind is not None and value.ndim == len(_TO_FLAX[kind]):
             value = np.ascontiguousarray(value.transpose(_TO_FLAX[kind]))
         put(params, path, value)
-    check_shapes(params, param_shapes(config), what=what)
+    check_tree(params, expected, what=what)
     return params
 
 

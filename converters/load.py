@@ -1,4 +1,4 @@
-"""Safe loading of PyTorch checkpoints and the checks every converter shares.
+"""Safe loading of PyTorch checkpoints and the steps every converter shares.
 
 Checkpoints come from the internet, so they are only ever read with `weights_only=True`: a file
 whose pickle would import and call Python code is refused, never executed.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 import torch
@@ -17,17 +17,20 @@ from jaxtts.errors import CheckpointError
 _GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 
-def load_torch(path: str | Path) -> dict:
-    """Read a `.pt` file on the CPU without executing code; every failure is a `CheckpointError`."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file; check the path to the checkpoint")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a directory; expected a PyTorch checkpoint file (.pt)")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes); download or copy it again")
+def load_torch(path: str | Path, *, stream: BinaryIO | None = None) -> dict:
+    """Read a `.pt` file on the CPU without executing code; every failure is a `CheckpointError`.
+
+    `stream` reads an archive's member in place instead (seekable), `path` then naming it in messages."""
+    if stream is None:
+        path = Path(path)
+        if not path.exists():
+            raise CheckpointError(f"{path}: no such file; check the path to the checkpoint")
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a directory; expected a PyTorch checkpoint file (.pt)")
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"{path} is empty (0 bytes); download or copy it again")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path if stream is None else stream, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises half a dozen types for bad files; sort them by message.
         msg = str(e)
         code = _GLOBAL.search(msg)
@@ -112,34 +115,9 @@ def get(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return tree
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for k, v in tree.items():
-        path = f"{prefix}/{k}" if prefix else str(k)
-        if isinstance(v, Mapping):
-            flat.update(_flatten(v, path))
-        else:
-            flat[path] = v
-    return flat
-
-
-def check_shapes(params: Mapping[str, Any], expected: Mapping[str, Any], *, what: str) -> None:
-    """Compare a converted tree with a freshly initialised one; report every difference at once."""
-    got, want = _flatten(params), _flatten(expected)
-    missing = sorted(set(want) - set(got))
-    unexpected = sorted(set(got) - set(want))
-    mismatched = [
-        f"{k}: checkpoint {tuple(np.shape(got[k]))} vs model {tuple(want[k].shape)}"
-        for k in sorted(set(got) & set(want))
-        if tuple(np.shape(got[k])) != tuple(want[k].shape)
-    ]
-    if missing or unexpected or mismatched:
-        parts = []
-        for title, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched)):
-            if items:
-                shown = ", ".join(items[:8]) + (f", … ({len(items) - 8} more)" if len(items) > 8 else "")
-                parts.append(f"{title} ({len(items)}): {shown}")
-        raise CheckpointError(
-            f"{what} does not match the model its config describes — {'; '.join(parts)}. "
-            "Is this the right file for this model, with its own config?"
-        )
+def check_finite(key: str, value: np.ndarray, *, what: str) -> None:
+    """Refuse a NaN or infinite weight now: the model would load, and only its audio would show it."""
+    if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+        bad = int(np.size(value) - np.isfinite(value).sum())
+        raise CheckpointError(f"{what}: tensor {key} holds {bad} NaN/infinite value(s) of {np.size(value)}; "
+                              "the checkpoint is corrupt or its training diverged, so use another one")

@@ -15,6 +15,7 @@ converter: there is still one rename table per model.
 """
 from __future__ import annotations
 
+import io
 import shutil
 import tarfile
 import tempfile
@@ -26,14 +27,16 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
-from jaxtts.errors import CheckpointError
+from jaxtts import limits
+from jaxtts.errors import CheckpointError, ConfigError
+from jaxtts.models.fastpitch import FastPitchConfig
+from jaxtts.models.hifigan import HiFiGANConfig
 
 from . import fastpitch, hifigan
 from .converted import Converted
 from .load import load_torch
 
 CONFIG, WEIGHTS = "model_config.yaml", "model_weights.ckpt"
-_MAX_ARTIFACT = 64 << 20  # bytes; CMUdict is 3.7 MB
 
 
 def from_archive(path: str | Path, **options: Any) -> Converted:
@@ -44,55 +47,162 @@ def from_archive(path: str | Path, **options: Any) -> Converted:
             f"{path} is a NeMo archive: it carries its own config and has no EMA weights, so "
             f"{', '.join(sorted(options))} cannot apply; load it without them"
         )
-    cfg, sd, files = read_archive(path)
-    if any(k.startswith("generator.") for k in sd):
+    kind, cfg, sd, files = read_archive(path)
+    if kind == "hifigan":
         config, params = hifigan.from_checkpoint(
             {"generator": _submodule(sd, "generator."), "config": _hifigan_config(cfg, path)}, path)
         return Converted("hifigan", config, params)
-    if any(k.startswith("fastpitch.") for k in sd):
-        model = _fastpitch_config(cfg, sd, path)
-        ckpt = {"state_dict": _fastpitch_state_dict(sd, cfg), "config": model,
-                "train_setup": _text_setup(cfg, model["n_symbols"], files, path)}
-        config, params = fastpitch.from_checkpoint(ckpt, path)
-        return Converted("fastpitch", config, params, fastpitch.text_encoder(ckpt, path, config))
-    raise CheckpointError(
-        f"{path} holds a NeMo {cfg.get('target', 'model')} with neither generator.* nor fastpitch.* weights; "
-        "jaxtts reads FastPitchModel and HifiGanModel archives"
-    )
+    model = _fastpitch_config(cfg, _n_symbols(sd, path), path)
+    ckpt = {"state_dict": _fastpitch_state_dict(sd, cfg), "config": model,
+            "train_setup": _text_setup(cfg, model["n_symbols"], files, path)}
+    config, params = fastpitch.from_checkpoint(ckpt, path)
+    return Converted("fastpitch", config, params, fastpitch.text_encoder(ckpt, path, config))
 
 
-def read_archive(path: Path) -> tuple[dict, dict, dict[str, bytes]]:
-    """(config, flat state_dict, G2P files) of a plain or gzipped `.nemo` tar, in one pass over it:
-    only those members are read, the G2P files being those its config names that the tar holds."""
+# Bounds on what an archive may make us read, all checked on the tar headers before a member is read:
+# a small gzipped archive can declare gigabytes, and a small YAML file can expand without end.
+_MAX_MEMBERS = 1000
+_MAX_ARCHIVE = 2 << 30  # bytes in all members together
+_MAX_CONFIG = 1 << 20  # bytes; NeMo's resolved configs are a few kilobytes
+_MAX_ARTIFACT = 64 << 20  # bytes; CMUdict is 3.7 MB
+# model_weights.ckpt may hold at most 8 bytes (float64) per parameter of the model the config describes,
+# plus what NeMo saves beside it for training: HiFi-GAN's two discriminators (jik876's MPD and MSD, fixed
+# sizes), FastPitch's aligner and mel front-end; plus the pickle's own bytes. The vocabulary is assumed
+# generous here, since only the weights say how large it is.
+_TRAINING_ONLY = {"hifigan": 72_000_000, "fastpitch": 4_000_000}  # parameters
+_BOUND_SYMBOLS = 1024
+_PICKLE_SLACK = 64 << 20  # bytes
+
+
+def read_archive(path: Path) -> tuple[str, dict, dict, dict[str, bytes]]:
+    """(model kind, config, flat state_dict, G2P files) of a plain or gzipped `.nemo` tar, in one
+    pass over its headers: only those members are read, the G2P files being those its config names
+    that the tar holds, and the weights only once their size fits the model the config describes.
+    The weights of a plain tar are read in place; a compressed one's go through an unnamed temporary file."""
     try:
         with tarfile.open(path, "r:*") as tar:  # "r:*" tries plain, then each compression
-            members = tar.getmembers()
-            cfg = yaml.safe_load(tar.extractfile(_member(members, CONFIG, path)))
+            configs: dict[str, tuple[str, dict, int]] = {}  # member name → (kind, config, weights bound)
+
+            def described(members: list[tarfile.TarInfo]) -> tuple[str, dict, int]:
+                m = _member(members, CONFIG, path)
+                if m.name not in configs:
+                    cfg = _config(tar, m, path)
+                    kind = _kind(cfg, path)
+                    configs[m.name] = kind, cfg, _weights_bound(kind, cfg, path)
+                return configs[m.name]
+
+            members = _members(tar, path, described)
+            kind, cfg, bound = described(members)
             held = {PurePosixPath(m.name).name for m in members}
             files = {name: _artifact(tar, _member(members, name, path), path)
                      for name in _g2p_files(cfg).values() if name in held}
-            with tempfile.TemporaryDirectory(prefix="jaxtts-nemo-") as tmp:
-                weights = Path(tmp) / WEIGHTS
-                with tar.extractfile(_member(members, WEIGHTS, path)) as src, weights.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                try:
-                    sd = load_torch(weights)
-                except CheckpointError as e:  # "<tmp path> is truncated …" → name the archive instead
-                    raise CheckpointError(f"{path} ({WEIGHTS}) {str(e).removeprefix(str(weights)).strip()}") from None
+            weights = _member(members, WEIGHTS, path)
+            _check_weights(weights, kind, bound, path)
+            sd = _weights(tar, weights, path)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file; check the path to the .nemo archive") from None
     except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
         raise CheckpointError(f"{path} is not a readable .nemo archive (a tar): {e}; download it again") from None
     except yaml.YAMLError as e:
         raise CheckpointError(f"{path}: {CONFIG} is not valid YAML ({e})") from None
+    return kind, cfg, sd, files
+
+
+def _members(tar: tarfile.TarFile, path: Path, described: Any) -> list[tarfile.TarInfo]:
+    """Every member's header, refusing the archive at the first that breaks a bound before its data
+    is passed over (passing a member of a gzipped tar inflates it): the weights are checked against
+    the config when it came first, as in every archive NeMo writes (`described(members so far)`)."""
+    members: list[tarfile.TarInfo] = []
+    total = 0
+    while (m := tar.next()) is not None:
+        members.append(m)
+        total += m.size
+        if len(members) > _MAX_MEMBERS or total > _MAX_ARCHIVE:
+            raise CheckpointError(f"{path} declares more than {_MAX_MEMBERS} members or {_MAX_ARCHIVE:,} bytes, far "
+                                  "more than any FastPitch or HiFi-GAN archive; refusing it")
+        name = PurePosixPath(m.name).name
+        if name == CONFIG and m.size > _MAX_CONFIG:
+            raise CheckpointError(f"{path}: {m.name} is {m.size:,} bytes, more than the {_MAX_CONFIG:,} a model "
+                                  "config may be; refusing a tampered archive")
+        if name == WEIGHTS and any(PurePosixPath(c.name).name == CONFIG for c in members):
+            kind, _, bound = described(members)
+            _check_weights(m, kind, bound, path)
+    return members
+
+
+def _check_weights(m: tarfile.TarInfo, kind: str, bound: int, path: Path) -> None:
+    if m.size > bound:
+        raise CheckpointError(f"{path}: {WEIGHTS} is {m.size:,} bytes, more than the {bound:,} that the {kind} model "
+                              f"its {CONFIG} describes can need; refusing a tampered archive")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """yaml.safe_load without aliases: `*name` repeats a subtree, so a few kilobytes of them nest into
+    an exponentially large config (a YAML bomb). NeMo's configs never use them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            line = self.peek_event().start_mark.line + 1
+            raise CheckpointError(f"{self.name}: {CONFIG} line {line} uses a YAML alias (*name), which jaxtts refuses: "
+                                  "aliases can expand a small file without bound, and NeMo never writes them")
+        return super().compose_node(parent, index)
+
+
+def _config(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> dict:
+    loader = _NoAliasLoader(tar.extractfile(m).read())
+    loader.name = str(path)
+    try:
+        cfg = loader.get_single_data()
+    except RecursionError:
+        raise CheckpointError(f"{path}: {CONFIG} nests too deeply to be a model config") from None
+    finally:
+        loader.dispose()
     if not isinstance(cfg, dict):
         raise CheckpointError(f"{path}: {CONFIG} holds a {type(cfg).__name__}, not a model config")
-    return cfg, sd, files
+    return cfg
+
+
+def _kind(cfg: Mapping[str, Any], path: Path) -> str:
+    if isinstance(cfg.get("generator"), Mapping):
+        return "hifigan"
+    if isinstance(cfg.get("input_fft"), Mapping):
+        return "fastpitch"
+    raise CheckpointError(
+        f"{path} holds a NeMo {cfg.get('target', 'model')} whose {CONFIG} has neither a generator (HifiGanModel) "
+        "nor an input_fft (FastPitchModel); jaxtts reads FastPitchModel and HifiGanModel archives"
+    )
+
+
+def _weights_bound(kind: str, cfg: Mapping[str, Any], path: Path) -> int:
+    """The most bytes model_weights.ckpt may hold for the model `cfg` describes; the config is
+    validated on the way, so a bad one is refused before any weight is read."""
+    try:
+        if kind == "hifigan":
+            shapes = hifigan.param_shapes(HiFiGANConfig.from_dict(_hifigan_config(cfg, path)))
+        else:
+            shapes = fastpitch.param_shapes(FastPitchConfig.from_dict(_fastpitch_config(cfg, _BOUND_SYMBOLS, path)))
+        limits.check_budget(shapes, what=str(path))
+    except (ConfigError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    return 8 * (limits.n_params(shapes) + _TRAINING_ONLY[kind]) + _PICKLE_SLACK
+
+
+def _weights(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> dict:
+    name = f"{path} ({WEIGHTS})"
+    src = tar.extractfile(m)
+    if tar.fileobj is not None and not isinstance(tar.fileobj, io.BufferedReader):
+        # torch seeks around the file, and every backward seek in a compressed stream inflates it
+        # again from the start: give it the member in an unnamed file, gone when closed.
+        with tempfile.TemporaryFile(prefix="jaxtts-nemo-") as tmp:
+            shutil.copyfileobj(src, tmp, 1 << 20)
+            tmp.seek(0)
+            return load_torch(name, stream=tmp)
+    return load_torch(name, stream=src)
 
 
 def _artifact(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> bytes:
     if m.size > _MAX_ARTIFACT:
-        raise CheckpointError(f"{path}: {m.name} is {m.size} bytes, too large for a pronunciation file")
+        raise CheckpointError(f"{path}: {m.name} is {m.size:,} bytes, too large for a pronunciation file")
     return tar.extractfile(m).read()
 
 
@@ -133,7 +243,7 @@ def _hifigan_config(cfg: Mapping[str, Any], path: Path) -> dict:
     # NeMo picks ResBlock1 only for the integer 1 (`resblock == 1`); anything else builds ResBlock2.
     gen["resblock"] = "1" if gen.get("resblock") == 1 else "2"
     gen["num_mels"] = gen.get("initial_input_size", 80)
-    preprocessor = cfg.get("preprocessor") or {}
+    preprocessor = cfg.get("preprocessor") if isinstance(cfg.get("preprocessor"), Mapping) else {}
     if preprocessor.get("n_window_stride") is not None:
         gen["hop_length"] = preprocessor["n_window_stride"]  # HiFiGANConfig checks it against the upsample rates
     rate = cfg.get("sample_rate", preprocessor.get("sample_rate"))
@@ -244,17 +354,20 @@ def _unsupported(cfg: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _fastpitch_config(cfg: Mapping[str, Any], sd: Mapping[str, Any], path: Path) -> dict:
+def _n_symbols(sd: Mapping[str, Any], path: Path) -> int:
+    emb = sd.get("fastpitch.encoder.word_emb.weight")
+    if emb is None:
+        raise CheckpointError(f"{path} has no fastpitch.encoder.word_emb.weight; the archive is incomplete")
+    return int(emb.shape[0])
+
+
+def _fastpitch_config(cfg: Mapping[str, Any], n_symbols: int, path: Path) -> dict:
     unsupported = _unsupported(cfg)
     if unsupported:
         raise CheckpointError(
             f"{path} uses NeMo FastPitch features that jaxtts does not implement ({'; '.join(unsupported)}); "
             "only DeepLearningExamples-compatible FastPitch archives convert"
         )
-    emb = sd.get("fastpitch.encoder.word_emb.weight")
-    if emb is None:
-        raise CheckpointError(f"{path} has no fastpitch.encoder.word_emb.weight; the archive is incomplete")
-    n_symbols = int(emb.shape[0])
 
     def fft(prefix: str, key: str) -> dict:
         m = _section(cfg, key, path)
@@ -285,4 +398,6 @@ def _fastpitch_config(cfg: Mapping[str, Any], sd: Mapping[str, Any], path: Path)
                     "energy_embedding_kernel_size": cfg["energy_embedding_kernel_size"]}
     except KeyError as e:
         raise CheckpointError(f"{path}: {CONFIG} lacks {e.args[0]!r}, which the FastPitch model needs") from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"{path}: {CONFIG} is not a FastPitch model config ({e})") from None
     return out

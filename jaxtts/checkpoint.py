@@ -12,6 +12,7 @@ Format 2 keeps the text setup in its own section, `text`; a format 1 directory k
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ import jax
 import numpy as np
 
 from converters import Converted
-from jaxtts import files
-from jaxtts.errors import CheckpointError
+from jaxtts import files, limits
+from jaxtts.errors import CheckpointError, ConfigError
+from jaxtts.models import fastpitch, hifigan
 from jaxtts.models.fastpitch import FastPitch, FastPitchConfig
 from jaxtts.models.hifigan import HiFiGAN, HiFiGANConfig
 from jaxtts.text.encoder import TEXT_SETUP, TextEncoder
@@ -144,9 +146,17 @@ def load(directory: str | Path) -> Converted:
 
     directory = Path(directory).expanduser().resolve()
     meta = read_meta(directory)
+    # The config is validated and the stored tree's declared shapes compared with the one it implies
+    # before anything is read: a tampered directory is one CheckpointError, never a huge allocation.
+    expected = _expected_params(meta, what=str(directory))
+    _drop_late_orbax_callbacks()
     try:
+        stored = ocp.StandardCheckpointHandler().metadata(directory / PARAMS).tree
+        limits.check_tree(stored, expected, what=str(directory))
         with ocp.StandardCheckpointer() as ckptr:
             params = ckptr.restore(directory / PARAMS)
+    except CheckpointError:
+        raise
     except Exception as e:
         raise CheckpointError(
             f"{directory / PARAMS} could not be read ({type(e).__name__}); convert the original checkpoint again"
@@ -154,6 +164,37 @@ def load(directory: str | Path) -> Converted:
     config = _CONFIGS[meta["model"]].from_dict(meta["config"])
     text = TextEncoder.from_dict(meta["text"]).check(config.n_symbols) if "text" in meta else None
     return Converted(meta["model"], config, jax.tree.map(np.asarray, params), text)
+
+
+def _expected_params(meta: dict, *, what: str) -> dict:
+    """The params tree (shape structs) that the model `meta` describes has, its config validated and
+    its size within the budget; every failure is a CheckpointError naming `what`."""
+    shapes = {"fastpitch": fastpitch.param_shapes, "hifigan": hifigan.param_shapes}
+    if meta["model"] not in shapes:
+        raise CheckpointError(f"{what} holds an unknown model kind {meta['model']!r}; convert the original checkpoint again")
+    try:
+        expected = shapes[meta["model"]](_CONFIGS[meta["model"]].from_dict(meta["config"]))
+        limits.check_budget(expected, what=what)
+    except (ConfigError, TypeError, ValueError, OverflowError) as e:
+        raise CheckpointError(f"{what}: {e}") from None
+    return expected
+
+
+def _drop_late_orbax_callbacks() -> None:
+    """Orbax reads params through tensorstore futures on an asyncio loop. When one read fails (a
+    corrupt file) the loop closes with the other reads in flight, and each of their late callbacks
+    reports "Event loop is closed" as an unraisable exception: dozens of tracebacks after the one-line
+    error. Those alone are dropped; every other unraisable exception reaches the previous hook."""
+    previous = sys.unraisablehook
+    if getattr(previous, "jaxtts", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        if not (isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == "Event loop is closed"):
+            previous(unraisable)
+
+    hook.jaxtts = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def load_any(path: str | Path, expect: str, **options: Any) -> Converted:

@@ -12,6 +12,7 @@ import argparse
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -62,18 +63,21 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
     flags = _control_arguments(parser)
     parser.add_argument("--bf16", action="store_true", help="compute in bfloat16 (faster on TPU/GPU)")
     parser.add_argument("--device", choices=["cpu", "gpu", "tpu"], help="where to run (default: JAX's default device)")
+    parser.add_argument("--skip-existing", action="store_true",
+                        help="--output-dir: skip lines whose WAV is already there (resume a killed run)")
     _model_arguments(parser)
 
     def run(args: argparse.Namespace) -> int:
         import jax.numpy as jnp
         import numpy as np
-        import soundfile
 
         from jaxtts.engine import Synthesizer
         from jaxtts.errors import TextError
 
         lines = _input_lines(parser, args)
         controls = {name: getattr(args, name) for name in flags}
+        if args.skip_existing and not args.output_dir:
+            parser.error("--skip-existing goes with --output-dir")
         if args.raw and sys.stdout.isatty():
             raise InputError("--raw writes binary audio; pipe it somewhere (| aplay -r 22050 -f S16_LE) instead of the terminal")
         if args.output and (Path(args.output).is_dir() or not Path(args.output).resolve().parent.is_dir()):
@@ -81,15 +85,17 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         acoustic, vocoder = _load_models(args)
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
-            audio = synth.synthesize("\n".join(lines), **controls)
-            soundfile.write(args.output, audio, synth.sample_rate, subtype="PCM_16", format="WAV")
-            print(f"{args.output}: {len(audio) / synth.sample_rate:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
+            seconds = _write_wav(args.output, synth.stream("\n".join(lines), **controls), synth.sample_rate,
+                                 progress=_progress(args))
+            print(f"{args.output}: {seconds:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
             return 0
         if args.output_dir:
-            result = synth.synthesize_to_dir(lines, args.output_dir, progress=True, **controls)
+            result = synth.synthesize_to_dir(lines, args.output_dir, progress=_progress(args),
+                                             skip_existing=args.skip_existing, **controls)
             skipped = f"; lines with nothing to speak: {', '.join(map(str, result.skipped))}" if result.skipped else ""
-            print(f"{args.output_dir}: {result.written} WAV files{skipped}", file=sys.stderr)
-            return 0
+            kept = f"; {result.existing} already there" if result.existing else ""
+            print(f"{args.output_dir}: {result.written} WAV files{kept}{skipped}", file=sys.stderr)
+            return 0 if result.written or result.existing else 2
         failed, spoken = 0, False
         print(f"jaxtts: {'int16' if args.raw == 's16' else 'float32'} PCM at {synth.sample_rate} Hz", file=sys.stderr)
         for number, line in enumerate(lines, 1):
@@ -106,7 +112,9 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
             except TextError as e:
                 failed += 1
                 print(f"jaxtts: line {number}: {_one_line(e)}", file=sys.stderr)
-        return 2 if failed else 0
+        if not spoken:
+            print("jaxtts: error: nothing to speak in the input", file=sys.stderr)
+        return 2 if failed or not spoken else 0
 
     return run
 
@@ -131,6 +139,7 @@ def convert(parser: argparse.ArgumentParser) -> Handler:
         # Each option belongs to one model: a checkpoint of the other kind is an error, not ignored.
         options = ({"expect": "fastpitch", "ema": True} if args.ema
                    else {"expect": "hifigan", "config": args.config} if args.config else {})
+        _status(args, f"converting {args.src} ...")
         dst = checkpoint.convert(args.src, dst, overwrite=args.force, **options)
         print(f"{args.src} → {dst} ({checkpoint.read_meta(dst)['model']})")
         return 0
@@ -148,7 +157,7 @@ def download(parser: argparse.ArgumentParser) -> Handler:
 
         if args.dir:
             os.environ["JAXTTS_CACHE"] = str(Path(args.dir).expanduser().resolve())
-        for kind, path in hub.ensure_models(progress=True).items():
+        for kind, path in hub.ensure_models(progress=_progress(args)).items():
             print(f"{kind}: {path}")
         return 0
 
@@ -189,6 +198,7 @@ def parity(parser: argparse.ArgumentParser) -> Handler:
         from jaxtts import parity as check
 
         paths = _model_paths(args)
+        _status(args, "running the PyTorch reference and the JAX models on the texts ...")
         report = check.run(paths["fastpitch"], paths["hifigan"], args.text or check.TEXTS, xla=args.xla,
                            speaker=args.speaker, ema=args.ema, hifigan_config=args.hifigan_config)
         print(report)
@@ -320,7 +330,7 @@ def _model_paths(args: argparse.Namespace) -> dict[str, str | Path]:
     if missing:
         from jaxtts import hub
 
-        paths.update(hub.ensure_models(missing))
+        paths.update(hub.ensure_models(missing, progress=_progress(args)))
     return paths
 
 
@@ -330,6 +340,47 @@ def _load_models(args: argparse.Namespace) -> tuple:
     paths = _model_paths(args)
     return (checkpoint.load_fastpitch(paths["fastpitch"], ema=args.ema),
             checkpoint.load_hifigan(paths["hifigan"], config=args.hifigan_config))
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars and status lines on stderr: for a person at a terminal, unless --quiet."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _status(args: argparse.Namespace, message: str) -> None:
+    if _progress(args):
+        print(f"jaxtts: {message}", file=sys.stderr, flush=True)
+
+
+def _write_wav(path: str, chunks: Iterable[np.ndarray], rate: int, *, progress: bool) -> float:
+    """Stream `chunks` into the WAV `path` as they come, so memory holds one sentence however long the
+    text; seconds written. A file is written under a temporary name and renamed, so it is replaced
+    only by a complete WAV; a device (/dev/stdout) is written in place."""
+    import soundfile
+    import tqdm
+
+    target = Path(path)
+    direct = target.exists() and not target.is_file()
+    if not direct:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wav", dir=target.parent)
+        os.close(fd)
+    out = target if direct else Path(name)
+    samples = 0
+    try:
+        with soundfile.SoundFile(out, "w", rate, 1, "PCM_16", format="WAV") as wav, \
+                tqdm.tqdm(unit=" sentences", disable=not progress) as bar:
+            for chunk in chunks:
+                wav.write(chunk)
+                samples += len(chunk)
+                bar.update()
+        if not direct:
+            os.replace(out, target)
+    except soundfile.SoundFileError as e:
+        raise InputError(f"cannot write {path}: {e}") from None
+    finally:
+        if not direct:
+            Path(name).unlink(missing_ok=True)
+    return samples / rate
 
 
 def _int16(audio: np.ndarray) -> np.ndarray:
@@ -392,6 +443,15 @@ def _filter_lines(convert: Callable[[str], str]) -> int:
     return 2 if failed else 0
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("jaxtts")
+    except metadata.PackageNotFoundError:  # a source checkout on PYTHONPATH, not installed
+        return "(not installed)"
+
+
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
@@ -405,12 +465,15 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
+    parser.add_argument("--version", action="version", version=f"jaxtts {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     argv = sys.argv[1:] if argv is None else list(argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, setup in COMMANDS.items():
         summary = (setup.__doc__ or "").strip().splitlines()[0]
         sub = commands.add_parser(name, help=summary, description=summary)
+        sub.add_argument("-q", "--quiet", action="store_true", help="no progress or status lines on stderr "
+                                                                    "(they only appear on a terminal anyway)")
         if name == chosen:  # only the command that runs sets up its arguments (a model's pull in JAX)
             sub.set_defaults(handler=setup(sub))
     args = parser.parse_args(argv)

@@ -48,7 +48,7 @@ from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
 from jaxtts.models import buckets, denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
-from jaxtts.models.buckets import BATCH_BUCKETS, FRAME_BUCKETS, MAX_BATCH_SLOTS, TOKEN_BUCKETS
+from jaxtts.models.buckets import BATCH_BUCKETS, FRAME_BUCKETS, MAX_BATCH_SLOTS, MAX_SENTENCE_FRAMES, TOKEN_BUCKETS
 from jaxtts.models.controls import Controls, PitchTransform
 from jaxtts.text.encoder import TextEncoder
 
@@ -92,10 +92,12 @@ class _Launched(NamedTuple):
 
 
 class DirResult(NamedTuple):
-    """What `synthesize_to_dir` did: files written, and the line numbers with nothing to speak."""
+    """What `synthesize_to_dir` did: files written, the line numbers with nothing to speak, and the
+    lines left alone because their WAV was already there (`skip_existing`)."""
 
     written: int
     skipped: list[int]
+    existing: int = 0
 
 
 class Synthesizer:
@@ -115,7 +117,8 @@ class Synthesizer:
     compilation_cache: JAX's persistent cache directory; True = `<jaxtts cache>/xla`, False =
     leave JAX's setting alone. A directory set through JAX itself always wins.
 
-    `stats` counts batches, sentences, frames and padded_frames rendered (for tests and benchmarks).
+    `stats` counts batches, sentences, frames and padded_frames rendered, and programs compiled
+    (for tests and benchmarks).
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
@@ -152,6 +155,7 @@ class Synthesizer:
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
         self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
         self._programs: dict[tuple, Any] = {}
+        self._compile_lock = threading.Lock()
         self._bias_spectrum: jax.Array | None = None
         self.stats = collections.Counter()
         if compilation_cache:
@@ -206,11 +210,14 @@ class Synthesizer:
 
     def synthesize_to_dir(self, lines: Iterable[str], out_dir: str | Path, *, progress: bool = False,
                           subtype: str = "PCM_16", process_index: int | None = None,
-                          process_count: int | None = None, **controls: Any) -> DirResult:
+                          process_count: int | None = None, skip_existing: bool = False, **controls: Any) -> DirResult:
         """One WAV per line, `out_dir/NNNNNN.wav` numbered from 1 like the lines; each written to a
         temporary file and renamed, so a file that exists is complete. Lines with nothing to speak
         (blank, punctuation only) are skipped and reported. `lines` is read lazily, a window at a
         time: memory stays bounded for any number of lines.
+
+        `skip_existing` leaves a line alone when its WAV is there, so a killed run resumes where it
+        stopped (a WAV that exists is complete, as above).
 
         Multi-host: this process takes the lines n with n % process_count == process_index
         (default: `jax.process_index()` / `jax.process_count()`); see the module docstring.
@@ -225,9 +232,18 @@ class Synthesizer:
             raise InputError(f"process_index {index} must be in 0..{count - 1}")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        mine = ((n, line) for n, line in enumerate(lines, 1) if n % count == index)
+        existing = 0
+
+        def wanted(n: int) -> bool:
+            nonlocal existing
+            if skip_existing and (out / f"{n:06d}.wav").is_file():
+                existing += 1
+                return False
+            return True
+
+        mine = ((n, line) for n, line in enumerate(lines, 1) if n % count == index and wanted(n))
         total = len(range(index or count, len(lines) + 1, count)) if isinstance(lines, Sized) else None
-        written, skipped = 0, []
+        written, skipped, shown = 0, [], 0  # shown: existing WAVs the bar has counted
         with tqdm.tqdm(total=total, unit="line", disable=not progress) as bar:
             for n, audio in self._texts(mine, c):
                 if audio is None:
@@ -236,8 +252,10 @@ class Synthesizer:
                     with files.atomic_write(out / f"{n:06d}.wav") as tmp, tmp.open("wb") as f:
                         soundfile.write(f, audio, self.sample_rate, subtype=subtype, format="WAV")
                     written += 1
-                bar.update()
-        return DirResult(written, sorted(skipped))
+                bar.update(1 + existing - shown)
+                shown = existing
+            bar.update(existing - shown)
+        return DirResult(written, sorted(skipped), existing)
 
     def warmup(self, **controls: Any) -> int:
         """Compile every bucket's programs for these controls now (a server's start-up; with the
@@ -339,6 +357,12 @@ class Synthesizer:
         enc, reps, frames = self._encode_program(b, n, c.pitch_transform)(
             self._fp_params, jax.device_put(group.ids, self._batched), jax.device_put(group.lengths, self._batched), controls)
         frames = np.asarray(frames)[: len(group.keys)]  # waits for encode only
+        if frames.max() > MAX_SENTENCE_FRAMES:
+            raise InputError(
+                f"a sentence would last {frames.max() / self.sample_rate * self.hop:.0f} s ({frames.max()} mel frames) "
+                f"at pace {c.pace}, more than the limit of {MAX_SENTENCE_FRAMES} frames "
+                f"({MAX_SENTENCE_FRAMES / self.sample_rate * self.hop:.0f} s) for one sentence; raise pace or "
+                "lower max_duration")
         t = buckets.pick(int(frames.max()), self.frame_buckets)
         bias = (self._bias(),) if c.denoise > 0 else ()
         audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps,
@@ -385,9 +409,12 @@ class Synthesizer:
                             Controls(pitch_transform=transform).arrays())
 
     def _program(self, key: tuple, build: Callable[[], Any]) -> Any:
-        if key not in self._programs:
-            self._programs[key] = build()
-        return self._programs[key]
+        # Under a lock: threads sharing a cold Synthesizer wait for the one compiling, never compile it too.
+        with self._compile_lock:
+            if key not in self._programs:
+                self._programs[key] = build()
+                self.stats.update(compiles=1)
+            return self._programs[key]
 
     def _bias(self) -> jax.Array:
         """The denoiser's bias spectrum, replicated (computed on first use)."""

@@ -5,6 +5,7 @@ The cache is `$JAXTTS_CACHE`, else `$XDG_CACHE_HOME/jaxtts`, else `~/.cache/jaxt
     <file>.pt          the checkpoint exactly as published (or as placed there by hand)
     <file>.pt.json     its size and sha256, recorded when it arrived, checked whenever it is reused
     <stem>.jaxtts/     the converted model (`jaxtts.checkpoint`), made once from <file>.pt
+    .<file>.pt.lock    held while one process downloads and converts; others sharing the cache wait
 
 A download streams into a hidden temporary file beside its target (`files.atomic_write`) and is
 renamed into place only after the byte count, the hash and a safe `torch.load` have all checked out, so an interrupted,
@@ -19,6 +20,7 @@ import hashlib
 import http.client
 import json
 import os
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -122,8 +124,18 @@ def ensure(name: str, *, base_url: str | None = None, progress: bool = True) -> 
     src, dst = root / entry.filename, root / f"{Path(entry.filename).stem}.jaxtts"
     if _current(dst, src, entry):
         return dst
-    src = download(name, base_url=base_url, progress=progress)
-    return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
+    import filelock
+
+    root.mkdir(parents=True, exist_ok=True)
+    # One process downloads and converts; the others sharing the cache wait, then reuse its result
+    # instead of replacing the model under a process that is already reading it.
+    with filelock.FileLock(root / f".{entry.filename}.lock"):
+        if _current(dst, src, entry):
+            return dst
+        src = download(name, base_url=base_url, progress=progress)
+        if progress:
+            print(f"jaxtts: converting {src.name} for jaxtts (once) ...", file=sys.stderr, flush=True)
+        return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
 
 
 def ensure_models(names: Iterable[str] = DEFAULT, *, base_url: str | None = None,

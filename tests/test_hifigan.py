@@ -84,7 +84,7 @@ def test_a_vocoder_trained_at_another_rate_keeps_it_from_file_to_wav(tmp_path, s
     ({"upsample_kernel_sizes": [15, 16, 4, 4]}, "kernel - rate even"),
     ({"upsample_initial_channel": 100}, "divisible by 2**4"),
     ({"sampling_rate": "fast"}, "sampling_rate must be an integer"),
-    ({"sampling_rate": 0}, "sampling_rate must be positive"),
+    ({"sampling_rate": 0}, "sampling_rate 0 is outside"),
 ])
 def test_config_errors_name_the_problem(change, message):
     d = PUBLISHED["v1"].to_dict() | change

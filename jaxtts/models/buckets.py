@@ -50,6 +50,9 @@ LAUNCH_COST = 64
 # 20,000 frames, whose FastPitch 1.1 + HiFi-GAN v1 program fits a 16 GB accelerator (XLA's memory
 # analysis), so long sentences batch by 16 or 8, not 32.
 MAX_BATCH_SLOTS = 4096
+# The most mel frames any one sentence may become (twice the largest frame bucket): the engine checks
+# it between its two programs, before the vocoder allocates anything for the sentence.
+MAX_SENTENCE_FRAMES = 8192
 
 
 def pick(size: int, buckets: Sequence[int]) -> int:

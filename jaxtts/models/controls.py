@@ -17,6 +17,10 @@ import numpy as np
 from jaxtts.errors import InputError
 
 PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
+# Bounds that keep one request from exhausting the machine (a server may expose "speed"): slower than
+# PACE[0] is no longer speech, and pace and max_duration multiply every duration.
+PACE = (0.1, 10.0)
+MAX_DURATION = 1000.0
 
 
 def _control(default: Any, help: str | None = None, metavar: str | None = None) -> Any:
@@ -67,10 +71,14 @@ class Controls:
         spk = values("speaker", "number")
         if not np.issubdtype(spk.dtype, np.integer) or (spk < 0).any() or (spk >= n_speakers).any():
             raise InputError(f"speaker {self.speaker!r} is out of range: this model has speakers 0..{n_speakers - 1}")
-        if (values("pace", "number") <= 0).any():
-            raise InputError(f"pace must be > 0 (1.0 = normal, 2.0 = twice as fast), got {self.pace!r}")
-        if (values("max_duration", "number") <= 0).any():
-            raise InputError(f"max_duration must be > 0 frames, got {self.max_duration!r}")
+        pace = values("pace", "number")
+        if ((pace < PACE[0]) | (pace > PACE[1])).any():
+            raise InputError(f"pace must be between {PACE[0]} and {PACE[1]} (1.0 = normal, 2.0 = twice as fast), "
+                             f"got {self.pace!r}")
+        max_duration = values("max_duration", "number")
+        if ((max_duration <= 0) | (max_duration > MAX_DURATION)).any():
+            raise InputError(f"max_duration must be > 0 and at most {MAX_DURATION} frames per token, "
+                             f"got {self.max_duration!r}")
         if (values("denoise", "number") < 0).any():
             raise InputError(f"denoise must be >= 0 (0 = off, 0.01 = NVIDIA's scripts), got {self.denoise!r}")
         values("pitch_shift", "number")

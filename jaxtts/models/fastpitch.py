@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
 from jaxtts.models import buckets, layers, winograd
 from jaxtts.models.controls import Controls, PitchTransform
@@ -46,6 +47,21 @@ LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's, as NVIDIA's modules use it
 # inference.py's fallback normalisation (LJSpeech) for models whose pitch_std buffer is zero.
 FALLBACK_PITCH_MEAN, FALLBACK_PITCH_STD = 218.14, 67.24
 BUFFERS = ("pitch_mean", "pitch_std", "encoder/pos_emb/inv_freq", "decoder/pos_emb/inv_freq")
+
+# Sane ranges of every size and rate a config sets (limits.check_ranges), checked before anything is built.
+_LAYERS, _KERNEL, _WIDTH, _DROPOUT = (1, 64), (1, 63), (1, 16384), (0.0, 1.0)
+_RANGES = {
+    "n_mel_channels": (1, 1024), "n_symbols": (1, 1 << 16), "symbols_embedding_dim": (2, 8192),
+    "n_speakers": (1, 1 << 20), "speaker_emb_weight": (-1e3, 1e3), "pitch_conditioning_formants": (1, 64),
+    "pitch_embedding_kernel_size": _KERNEL, "energy_embedding_kernel_size": _KERNEL,
+    **{f"{s}_fft_{k}": r for s in ("in", "out") for k, r in (
+        ("n_layers", _LAYERS), ("n_heads", (1, 256)), ("d_head", (1, 2048)), ("conv1d_kernel_size", _KERNEL),
+        ("conv1d_filter_size", _WIDTH), ("output_size", (2, 8192)))},
+    **{f"p_{s}_fft_{k}": _DROPOUT for s in ("in", "out") for k in ("dropout", "dropatt", "dropemb")},
+    **{f"{s}_predictor_{k}": r for s in ("dur", "pitch", "energy")
+       for k, r in (("n_layers", _LAYERS), ("kernel_size", _KERNEL), ("filter_size", _WIDTH))},
+    **{f"p_{s}_predictor_dropout": _DROPOUT for s in ("dur", "pitch", "energy")},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +126,10 @@ class FastPitchConfig:
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise bad(f"{f.name} must be a number, got {v!r}")
             real = f.name.startswith("p_") or f.name == "speaker_emb_weight"
+            if not real and not isinstance(v, (int, np.integer)) and not float(v).is_integer():  # NaN, inf and 2.5 layers
+                raise bad(f"{f.name} must be an integer, got {v!r}")
             object.__setattr__(self, f.name, float(v) if real else int(v))
+        limits.check_ranges("FastPitch config", self, _RANGES)
         d = self.symbols_embedding_dim
         if self.in_fft_output_size != d or self.out_fft_output_size != d:
             raise bad(f"in/out_fft_output_size ({self.in_fft_output_size}, {self.out_fft_output_size}) must equal "
@@ -127,8 +146,6 @@ class FastPitchConfig:
             kernels += [self.energy_predictor_kernel_size, self.energy_embedding_kernel_size]
         if any(k < 1 or k % 2 == 0 for k in kernels):
             raise bad(f"convolution kernels must be odd (NVIDIA pads k // 2 on each side), got {kernels}")
-        if min(self.n_symbols, self.n_speakers, self.pitch_conditioning_formants, self.n_mel_channels) < 1:
-            raise bad("n_symbols, n_speakers, pitch_conditioning_formants and n_mel_channels must be positive")
         if not 0 <= self.padding_idx < self.n_symbols:
             raise bad(f"padding_idx {self.padding_idx} is outside the {self.n_symbols} symbols")
 

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
 from jaxtts.models import denoiser, layers, winograd
 from jaxtts.models.layers import Conv1d, conv_as_image
@@ -33,6 +34,12 @@ _DILATIONS_PER_BLOCK = {"1": 3, "2": 2}
 # Narrower resblocks lose more to the Winograd transforms' memory traffic than they save in
 # multiplies (the README gives the measurements).
 WINOGRAD_MIN_CHANNELS = 128
+# Sane ranges of every size and rate a config sets (limits.check_ranges), checked before anything is built;
+# at most _MAX_BLOCKS upsampling stages and resblocks per stage.
+_RANGES = {"upsample_rates": (1, 64), "upsample_kernel_sizes": (1, 256), "upsample_initial_channel": (1, 1 << 14),
+           "resblock_kernel_sizes": (1, 63), "resblock_dilation_sizes": (1, 64), "num_mels": (1, 1024),
+           "sampling_rate": (1000, 400_000)}
+_MAX_BLOCKS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +61,7 @@ class HiFiGANConfig:
         def ints(name: str, v: Any) -> tuple[int, ...]:
             try:
                 return tuple(int(x) for x in v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError(f"HiFi-GAN config: {name} must be a list of integers, got {v!r}") from None
 
         fix = functools.partial(object.__setattr__, self)
@@ -71,6 +78,10 @@ class HiFiGANConfig:
         def bad(msg: str) -> ConfigError:
             return ConfigError(f"HiFi-GAN config: {msg}")
 
+        limits.check_ranges("HiFi-GAN config", self, _RANGES)
+        if max(len(self.upsample_rates), len(self.resblock_kernel_sizes)) > _MAX_BLOCKS:
+            raise bad(f"{len(self.upsample_rates)} upsampling stages and {len(self.resblock_kernel_sizes)} resblocks "
+                      f"per stage: at most {_MAX_BLOCKS} each")
         rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
         if not rates or len(rates) != len(kernels):
             raise bad(f"upsample_rates {list(rates)} and upsample_kernel_sizes {list(kernels)} must be non-empty and equally long")
@@ -92,10 +103,6 @@ class HiFiGANConfig:
         c0, stages = self.upsample_initial_channel, len(rates)
         if c0 < 1 or c0 % (1 << stages):
             raise bad(f"upsample_initial_channel {c0} must be divisible by 2**{stages} (channels halve every stage)")
-        if self.num_mels < 1:
-            raise bad(f"num_mels must be positive, got {self.num_mels}")
-        if self.sampling_rate < 1:
-            raise bad(f"sampling_rate must be positive, got {self.sampling_rate}")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "HiFiGANConfig":
@@ -112,11 +119,17 @@ class HiFiGANConfig:
         rate = d.get("sampling_rate", d.get("sample_rate", cls.sampling_rate))
         try:
             rate = int(rate)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"HiFi-GAN config: sampling_rate must be an integer in Hz, got {rate!r}") from None
-        cfg = cls(**{f: d[f] for f in fields}, num_mels=int(d.get("num_mels", 80)), sampling_rate=rate)
-        for key in ("hop_length", "hop_size"):
-            if key in d and int(d[key]) != cfg.hop_length:
+        try:
+            num_mels = int(d.get("num_mels", 80))
+            hops = {key: int(d[key]) for key in ("hop_length", "hop_size") if key in d}
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"HiFi-GAN config: num_mels and hop_length must be integers, got "
+                              f"{d.get('num_mels')!r}, {d.get('hop_length', d.get('hop_size'))!r}") from None
+        cfg = cls(**{f: d[f] for f in fields}, num_mels=num_mels, sampling_rate=rate)
+        for key, hop in hops.items():
+            if hop != cfg.hop_length:
                 raise ConfigError(
                     f"HiFi-GAN config: {key} {d[key]} differs from the product of upsample_rates "
                     f"{list(cfg.upsample_rates)} = {cfg.hop_length}; the config does not describe this generator"
@@ -288,6 +301,12 @@ class Generator(nn.Module):
             ) / len(cfg.resblock_kernel_sizes)
         x = Conv1d(1, 7, as_image=True, dtype=dt, name="conv_post")(_lrelu(x, FINAL_SLOPE) * _valid(lengths, x.shape[1], rate, x.dtype))
         return jnp.tanh(x[..., 0])
+
+
+def param_shapes(config: HiFiGANConfig) -> dict:
+    """The parameter tree of `config` as ShapeDtypeStructs, without allocating it."""
+    mel = jax.ShapeDtypeStruct((1, 1, config.num_mels), jnp.float32)
+    return jax.eval_shape(lambda m: Generator(config).init(jax.random.key(0), m), mel)["params"]
 
 
 def prepare(params: Any, use_winograd: bool | None = None) -> Any:
