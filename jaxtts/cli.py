@@ -218,12 +218,20 @@ def prepare(parser: argparse.ArgumentParser) -> Handler:
                         help="pyin: NVIDIA's estimator (default); praat: Praat's tracker, faster, not NVIDIA's pitch")
     parser.add_argument("--resample", action="store_true", help="resample files not at 22,050 Hz (default: refuse)")
     parser.add_argument("--workers", type=int, metavar="N", help="processes (default: one per core)")
+    parser.add_argument("--text-like", metavar="FASTPITCH", help="write the ids as this checkpoint's training text "
+                        "was written (its text encoder; for fine-tuning it with --init); default: NVIDIA's published")
 
     def run(args: argparse.Namespace) -> int:
         from jaxtts.train import data
 
-        report = data.prepare(args.data, args.out, root=args.root, pitch_method=args.pitch, resample=args.resample,
-                              workers=args.workers)
+        encoder = None
+        if args.text_like:
+            from jaxtts import checkpoint
+            from jaxtts.text.encoder import TextEncoder
+
+            encoder = checkpoint.load_any(args.text_like, "fastpitch").text or TextEncoder()
+        report = data.prepare(args.data, args.out, root=args.root, encode=encoder, pitch_method=args.pitch,
+                              resample=args.resample, workers=args.workers)
         for uid, reason in report.skipped.items():
             print(f"jaxtts: skipped {uid}: {reason}", file=sys.stderr)
         print(f"{report.out}: {report.prepared} utterances ({report.computed} computed, {report.cached} already "
@@ -270,10 +278,10 @@ def evaluate(parser: argparse.ArgumentParser) -> Handler:
             items = ev.synthesized(synth, lines)
         report = ev.score(items, progress=True)
         if args.json:
-            out = Path(args.json).expanduser()
-            tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
-            os.replace(tmp, out)
+            from jaxtts import files
+
+            with files.atomic_write(Path(args.json).expanduser()) as tmp:
+                tmp.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
         print(report)
         return 0
 

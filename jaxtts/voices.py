@@ -56,6 +56,6 @@ def generator_path(name: str = "lj") -> Path:
 
 def load_generator(name: str = "lj", *, dtype: Any = None) -> "HiFiGAN":
     """A bundled generator as a jaxtts HiFiGAN, through `jaxtts.load_hifigan` (config.json beside it)."""
-    import jaxtts
+    from jaxtts import checkpoint
 
-    return jaxtts.load_hifigan(generator_path(name), dtype=dtype)
+    return checkpoint.load_hifigan(generator_path(name), dtype=dtype)

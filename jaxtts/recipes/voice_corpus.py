@@ -35,14 +35,13 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from jaxtts import files
 from jaxtts.errors import InputError
 
 VOICE = "cmu_us_slt_arctic_hts"
 APT = "festival festvox-us-slt-hts"
 VOICE_COPYRIGHT = Path("/usr/share/doc/festvox-us-slt-hts/copyright")
 SAMPLE_RATE = 22_050
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -108,15 +107,8 @@ def _xlabel(path: Path) -> list[tuple[str, float]]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; the corpus is ordinary files
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with files.atomic_write(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _save(sentence: Sentence, stem: Path, out: Path) -> float:

@@ -23,18 +23,22 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jaxtts import files
 from jaxtts.errors import DataError, JaxTTSError
 from jaxtts.train import features
 from jaxtts.train.features import AudioConfig, PitchMethod
+
+if TYPE_CHECKING:
+    from jaxtts.text.encoder import TextEncoder
 
 Encoder = Callable[[str], list[int]]
 
@@ -130,17 +134,22 @@ class PrepareReport:
     pitch_std: float
 
 
-def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None, encode: Encoder | None = None,
+def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None,
+            encode: TextEncoder | Encoder | None = None,
             config: AudioConfig = AudioConfig(), pitch_method: PitchMethod = "pyin", resample: bool = False,
             workers: int | None = None, progress: bool = True) -> PrepareReport:
     """Compute and cache the features of every utterance of `data` under `out` (resumable).
 
-    `encode` turns a transcript into model ids (default: `jaxtts.text.to_ids`, the published model's
-    `p_arpabet=1.0` rules). `workers` processes compute features (default: one per core; 1 computes
+    `encode` turns a transcript into model ids: a checkpoint's `TextEncoder` (default: the published
+    model's, `p_arpabet=1.0`), recorded with the dataset so that a model trained on it is exported
+    with the encoder its ids came from, or any callable (then nothing is recorded). `workers` processes compute features (default: one per core; 1 computes
     in this process). Files at another sample rate are refused before any work unless `resample`.
     """
-    if encode is None:
-        from jaxtts.text import to_ids as encode
+    from jaxtts.text.encoder import TextEncoder
+
+    encoder = TextEncoder() if encode is None else encode
+    text_setup = encoder.to_dict() if isinstance(encoder, TextEncoder) else None
+    encode = encoder.encode if isinstance(encoder, TextEncoder) else encoder
     if pitch_method not in features.PITCH_METHODS:
         raise DataError(f"unknown pitch method {pitch_method!r}; choose one of {', '.join(features.PITCH_METHODS)}")
     utterances = read_dataset(data, root=root)
@@ -162,7 +171,7 @@ def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None
     store = out / "features"
     store.mkdir(parents=True, exist_ok=True)
     _check_settings(out, {"format": FORMAT, "audio": dataclasses.asdict(config), "pitch_method": pitch_method})
-    for stale in store.glob(".*.tmp"):  # left by a killed run
+    for stale in store.glob(".*.jaxtts-tmp-*"):  # left by a killed run (one prepare runs on an OUT at a time)
         stale.unlink(missing_ok=True)
     pending = [u for u in usable if not (store / f"{u.id}.npz").is_file()]
     failed = _compute_all(pending, store, config, pitch_method, resample, workers, progress)
@@ -184,6 +193,7 @@ def prepare(data: str | Path, out: str | Path, *, root: str | Path | None = None
     std = float(np.sqrt(max(voiced[2] / max(voiced[0], 1) - mean * mean, 0.0)))
     index = {"format": FORMAT, "audio": dataclasses.asdict(config), "pitch_method": pitch_method,
              "pitch_mean": float(mean), "pitch_std": std, "n_speakers": 1 + max(u.speaker for u in done),
+             "text": text_setup,
              "utterances": [{"id": u.id, "wav": str(u.wav.resolve()), "text": u.text, "speaker": u.speaker,
                              "ids": ids[u.id], "n_frames": frames[u.id]} for u in done],
              "skipped": skipped}
@@ -279,25 +289,13 @@ def _compute_one(uid: str, wav: str, store: str, config: AudioConfig, pitch_meth
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with files.atomic_write(path) as tmp, tmp.open("wb") as f:
+        np.savez(f, **arrays)
 
 
 def _write_json(path: Path, value: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with files.atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _one_line(error: BaseException) -> str:
@@ -336,7 +334,11 @@ class PreparedDataset:
         if index.get("format") != FORMAT:
             raise DataError(f"{self.path} was prepared by another jaxtts version; prepare it again into a new "
                             "directory")
+        from jaxtts.text.encoder import TextEncoder
+
         self.config = AudioConfig(**index["audio"])
+        self.text: TextEncoder | None = TextEncoder.from_dict(index["text"]) if index.get("text") else None
+        """The encoder the ids came from (None: a custom callable's), exported with a model trained here."""
         self.utterances: list[dict] = index["utterances"]
         self.n_speakers: int = index["n_speakers"]
         self.pitch_mean = index["pitch_mean"] if pitch_mean is None else pitch_mean

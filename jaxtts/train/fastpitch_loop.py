@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,8 +25,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtts import files
 from jaxtts.errors import InputError
 from jaxtts.models.fastpitch import PUBLISHED, FastPitchConfig
+from jaxtts.text.encoder import TextEncoder
 from jaxtts.train import fastpitch as tf
 from jaxtts.train import optim
 
@@ -90,24 +90,14 @@ def _compiled(model_config: FastPitchConfig, loss: tf.LossConfig, opt: optim.Opt
     return tx, jax.jit(step, donate_argnums=0)
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _trim_metrics(path: Path, last_step: int) -> None:
     """Drop lines after `last_step` (written by a run killed after its last checkpoint)."""
     if not path.exists():
         return
     lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
     keep = [ln for ln in lines if json.loads(ln)["step"] <= last_step]
-    _write_atomic(path, lambda tmp: Path(tmp).write_text("".join(ln + "\n" for ln in keep)))
+    with files.atomic_write(path) as tmp:
+        tmp.write_text("".join(ln + "\n" for ln in keep))
 
 
 def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: RunConfig, *,
@@ -192,7 +182,8 @@ def export_pt(state: tf.TrainState, model_config: FastPitchConfig, path: str | P
             "ema_state_dict": None if state.ema is None else state_dict(state.ema),
             "epoch": epoch, "iteration": int(state.step)}
     path = Path(path)
-    _write_atomic(path, lambda tmp: torch.save(ckpt, tmp))
+    with files.atomic_write(path) as tmp:
+        torch.save(ckpt, tmp)
     return path
 
 
@@ -221,23 +212,22 @@ def model_config(choice: str, n_speakers: int) -> FastPitchConfig:
     return dataclasses.replace(base, n_speakers=max(n_speakers, base.n_speakers))
 
 
-def load_init(path: str | Path) -> tuple[FastPitchConfig, dict]:
-    """(config, params) to start from: an NVIDIA training checkpoint keeps its aligner; any other
-    FastPitch jaxtts loads (the published .pt, a .nemo, a converted directory) gets a fresh one."""
+def load_init(path: str | Path) -> tuple[FastPitchConfig, dict, TextEncoder]:
+    """(config, params, text encoder) to start from: an NVIDIA training checkpoint keeps its aligner;
+    any other FastPitch jaxtts loads (the published .pt, a .nemo, a converted directory) gets a fresh one."""
     from jaxtts import checkpoint
 
     path = Path(path).expanduser()
+    converted = checkpoint.load_any(path, "fastpitch")
+    config, params = converted.config, converted.params
     if path.suffix == ".pt" and path.is_file():
         import converters.fastpitch as cfp
         from converters.load import load_torch
 
         ckpt = load_torch(path)
-        config, params = cfp.from_checkpoint(ckpt, path)
         if any(str(k).removeprefix("module.").startswith(cfp.TRAINING_ONLY) for k in ckpt["state_dict"]):
             params = tf.params_from_state_dict(ckpt["state_dict"], config)
-        return config, params
-    config, params = checkpoint.load_any(path, "fastpitch")
-    return FastPitchConfig.from_dict(config), params
+    return config, params, converted.text or TextEncoder()
 
 
 def run_cli(args: Any) -> int:
@@ -247,7 +237,11 @@ def run_cli(args: Any) -> int:
 
     dataset = PreparedDataset(args.data)
     if args.init:
-        config, params = load_init(args.init)
+        config, params, text = load_init(args.init)
+        if dataset.text is not None and dataset.text != text:
+            raise InputError(f"--init {args.init} was trained on ids written another way (p_arpabet, spaces or "
+                             f"symbols) than {args.data}'s; prepare the data again with "
+                             f"`jaxtts prepare --text-like {args.init}`")
         if config.n_speakers < dataset.n_speakers:
             raise InputError(f"--init {args.init} has {config.n_speakers} speaker(s) but the data has "
                              f"{dataset.n_speakers}; fine-tune a multi-speaker model or relabel the speakers")
@@ -273,5 +267,7 @@ def run_cli(args: Any) -> int:
     out = Path(args.out).expanduser()
     export_pt(state, config, out / f"FastPitch_checkpoint_{args.steps}.pt")
     inference = {k: v for k, v in jax.tree.map(np.asarray, state.params).items() if k != "attention"}
-    checkpoint.save(out / "model", model="fastpitch", config=config.to_dict(), params=inference, overwrite=True)
+    text = dataset.text.to_dict() if dataset.text is not None else None
+    checkpoint.save(out / "model", model="fastpitch", config=config.to_dict(), params=inference, text=text,
+                    overwrite=True)
     return 0
