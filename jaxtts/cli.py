@@ -12,7 +12,6 @@ import argparse
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -362,32 +361,28 @@ def _status(args: argparse.Namespace, message: str) -> None:
 
 def _write_wav(path: str, chunks: Iterable[np.ndarray], rate: int, *, progress: bool) -> float:
     """Stream `chunks` into the WAV `path` as they come, so memory holds one sentence however long the
-    text; seconds written. A file is written under a temporary name and renamed, so it is replaced
-    only by a complete WAV; a device (/dev/stdout) is written in place."""
+    text; seconds written. A file is written atomically (`files.atomic_write`: replaced only by a
+    complete WAV); a device (/dev/stdout) is written in place."""
+    import contextlib
+
     import soundfile
     import tqdm
 
+    from jaxtts import files
+
     target = Path(path)
     direct = target.exists() and not target.is_file()
-    if not direct:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wav", dir=target.parent)
-        os.close(fd)
-    out = target if direct else Path(name)
     samples = 0
     try:
-        with soundfile.SoundFile(out, "w", rate, 1, "PCM_16", format="WAV") as wav, \
+        with (contextlib.nullcontext(target) if direct else files.atomic_write(target)) as out, \
+                soundfile.SoundFile(out, "w", rate, 1, "PCM_16", format="WAV") as wav, \
                 tqdm.tqdm(unit=" sentences", disable=not progress) as bar:
             for chunk in chunks:
                 wav.write(chunk)
                 samples += len(chunk)
                 bar.update()
-        if not direct:
-            os.replace(out, target)
     except soundfile.SoundFileError as e:
         raise InputError(f"cannot write {path}: {e}") from None
-    finally:
-        if not direct:
-            Path(name).unlink(missing_ok=True)
     return samples / rate
 
 

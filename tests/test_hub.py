@@ -125,7 +125,8 @@ def server():
 
 
 def _cache_files(root: Path) -> list[str]:
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    """The cache's files, without the (empty) lock files that processes sharing it coordinate through."""
+    return sorted(p.name for p in root.iterdir() if not p.name.endswith(".lock")) if root.exists() else []
 
 
 def test_cache_dir_follows_jaxtts_cache_then_xdg_then_home(monkeypatch, tmp_path):
