@@ -361,7 +361,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     store = tmp_path / "out" / "features"
     assert sorted(p.name for p in store.iterdir()) == ["i1.npz", "i2.npz"]  # whole files only, no temporaries
     assert not (tmp_path / "out" / "dataset.json").exists()
-    (store / ".i3.killed.tmp").write_bytes(b"half")  # what a SIGKILLed writer leaves
+    (store / ".i3.npz.jaxtts-tmp-4194399-x1y2").write_bytes(b"half")  # what a SIGKILLed atomic_write leaves
     monkeypatch.setattr(features, "estimate_pitch", real)
     report = prepare(root, tmp_path / "out")
     assert (report.prepared, report.computed, report.cached) == (4, 2, 2)
