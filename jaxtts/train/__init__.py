@@ -1,0 +1,1 @@
+"""Training: data, features and the FastPitch and HiFi-GAN trainers."""
