@@ -29,7 +29,7 @@ def key_to_path(key: str) -> tuple[str, ...]:
 
 
 def path_to_key(path: tuple[str, ...]) -> str:
-    return ".".join(re.sub(r"_(\d+)$", r".\1", p) for p in path)
+    return ".".join(re.sub(r"_(\d+)(?=_|$)", r".\1", p) for p in path)
 
 
 def _is_buffer(sd: Mapping[str, Any], key: str) -> bool:
