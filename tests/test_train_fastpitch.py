@@ -12,6 +12,7 @@ why (the golden README's float64 probe of the same step measures float32's own e
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jax
@@ -352,20 +353,11 @@ def test_train_step_on_the_golden_batch(golden_step):
 DATA_PARALLEL = r'''
 import json
 import numpy as np, jax, jax.numpy as jnp
-from jaxtts.models.fastpitch import FastPitchConfig
 from jaxtts.train import fastpitch as tf, optim
+from test_train_fastpitch import _tiny_config
 
 assert jax.local_device_count() == 2
-fft = {}
-for side in ("in", "out"):
-    fft.update({f"{side}_fft_n_layers": 1, f"{side}_fft_n_heads": 1, f"{side}_fft_d_head": 8,
-                f"{side}_fft_conv1d_kernel_size": 3, f"{side}_fft_conv1d_filter_size": 32, f"{side}_fft_output_size": 16,
-                f"p_{side}_fft_dropout": 0.1, f"p_{side}_fft_dropatt": 0.1, f"p_{side}_fft_dropemb": 0.0})
-for p in ("dur", "pitch", "energy"):
-    fft.update({f"{p}_predictor_kernel_size": 3, f"{p}_predictor_filter_size": 16, f"{p}_predictor_n_layers": 1,
-                f"p_{p}_predictor_dropout": 0.1})
-c = FastPitchConfig(n_mel_channels=80, n_symbols=20, symbols_embedding_dim=16, energy_conditioning=True,
-                    energy_embedding_kernel_size=3, n_speakers=2, **fft)
+c = _tiny_config()
 rng = np.random.default_rng(0)
 b, n, t = 4, 12, 40
 tl, ml = np.array([12, 9, 5, 7], np.int32), np.array([40, 31, 20, 25], np.int32)
@@ -397,10 +389,109 @@ def test_data_parallel_step_equals_one_device(tmp_path: Path):
     import sys
 
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": os.pathsep.join(map(str, (Path(__file__).resolve().parents[1], Path(__file__).parent)))}
     res = subprocess.run([sys.executable, "-c", DATA_PARALLEL], env=env, capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["devices"] == 2
     assert got["loss"][0] == pytest.approx(got["loss"][1], rel=1e-6)
     assert got["param_maxabs"] < 1e-5  # one LAMB step; only the cross-device sums' order differs
+
+
+# ---------------------------------------------------------------------------------------------
+# The run: checkpoints, exact resume, export.
+
+
+def _tiny_config():
+    from jaxtts.models.fastpitch import FastPitchConfig
+
+    fields = {}
+    for side in ("in", "out"):
+        fields.update({f"{side}_fft_n_layers": 1, f"{side}_fft_n_heads": 1, f"{side}_fft_d_head": 8,
+                       f"{side}_fft_conv1d_kernel_size": 3, f"{side}_fft_conv1d_filter_size": 32,
+                       f"{side}_fft_output_size": 16, f"p_{side}_fft_dropout": 0.1, f"p_{side}_fft_dropatt": 0.1,
+                       f"p_{side}_fft_dropemb": 0.0})
+    for p in ("dur", "pitch", "energy"):
+        fields.update({f"{p}_predictor_kernel_size": 3, f"{p}_predictor_filter_size": 16,
+                       f"{p}_predictor_n_layers": 1, f"p_{p}_predictor_dropout": 0.1})
+    return FastPitchConfig(n_mel_channels=80, n_symbols=20, symbols_embedding_dim=16, energy_conditioning=True,
+                           energy_embedding_kernel_size=3, n_speakers=2, **fields)
+
+
+class _Example:
+    def __init__(self, rng: np.random.Generator):
+        n, t = int(rng.integers(3, 12)), int(rng.integers(20, 50))
+        self.ids = rng.integers(1, 20, n)
+        self.mel = rng.normal(size=(80, t)).astype(np.float32) - 4
+        self.pitch = np.where(rng.random((1, t)) < 0.3, 0, rng.normal(size=(1, t))).astype(np.float32)
+        self.energy = rng.random(t).astype(np.float32) * 10
+        self.speaker = int(rng.integers(0, 2))
+        self.attn_prior = rng.random((t, n)) + 0.1
+
+
+def test_collate_is_tts_collate_order_and_padding():
+    from jaxtts.train.fastpitch_loop import collate
+
+    rng = np.random.default_rng(4)
+    ex = [_Example(rng) for _ in range(3)]
+    batch = collate(ex)
+    order = np.argsort([-len(e.ids) for e in ex], kind="stable")
+    np.testing.assert_array_equal(batch.text_lens, [len(ex[i].ids) for i in order])
+    first = ex[order[0]]
+    np.testing.assert_array_equal(batch.mel[0, :, :first.mel.shape[1]], first.mel)
+    assert not batch.mel[0, :, first.mel.shape[1]:].any() and not batch.text[0, len(first.ids):].any()
+    assert batch.speaker[0] == first.speaker
+
+
+def test_resumed_run_continues_exactly(tmp_path: Path):
+    """A run stopped after its checkpoint at step 2 and resumed equals one that never stopped."""
+    import json
+
+    from jaxtts.train import fastpitch_loop as loop
+    from jaxtts.train.optim import OptimConfig
+
+    rng = np.random.default_rng(5)
+    data = [_Example(rng) for _ in range(6)]
+    config = _tiny_config()
+    run = loop.RunConfig(steps=4, batch_size=2, log_every=1, checkpoint_every=2, optim=OptimConfig(ema_decay=0.5))
+    whole = loop.train(data, tmp_path / "whole", config, run)
+    loop.train(data, tmp_path / "stopped", config, dataclasses.replace(run, steps=2))
+    with open(tmp_path / "stopped" / loop.METRICS, "a") as f:  # a line a killed run wrote past its checkpoint
+        f.write(json.dumps({"step": 3, "loss": -1.0}) + "\n")
+    resumed = loop.train(data, tmp_path / "stopped", config, run, resume=True)
+    for a, b in zip(jax.tree.leaves((whole.params, whole.opt_state, whole.ema, whole.rng)),
+                    jax.tree.leaves((resumed.params, resumed.opt_state, resumed.ema, resumed.rng))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+    def metrics(name):
+        rows = [json.loads(x) for x in (tmp_path / name / loop.METRICS).read_text().splitlines()]
+        return [{k: v for k, v in r.items() if k != "steps_per_s"} for r in rows]
+
+    assert metrics("whole") == metrics("stopped")
+    assert [r["step"] for r in metrics("whole")] == [1, 2, 3, 4]
+    assert {"loss", "mel_loss", "duration_predictor_loss", "pitch_loss", "energy_loss", "attn_loss",
+            "kl_loss", "lr", "grad_norm"} <= set(metrics("whole")[0])
+
+    pt = loop.export_pt(whole, config, tmp_path / "FastPitch_checkpoint_1.pt")
+    import converters.fastpitch as cfp
+    from converters.load import load_torch
+
+    ckpt = load_torch(pt)
+    _, params = cfp.from_checkpoint(ckpt, pt)
+    np.testing.assert_array_equal(params["proj"]["kernel"], np.asarray(whole.params["proj"]["kernel"]))
+    np.testing.assert_array_equal(ckpt["state_dict"]["attention.key_proj.0.conv.weight"].numpy(),
+                                  np.asarray(whole.params["attention"]["key_proj_0"]["conv"]["kernel"]).T)
+
+
+def test_small_config_is_the_golden_small_model_and_init_keeps_its_aligner(golden: Path):
+    from converters.load import load_torch
+
+    from jaxtts.train import fastpitch_loop as loop
+
+    path = golden / "fastpitch_small" / "FastPitch_checkpoint_10.pt"
+    config, params = loop.load_init(path)
+    assert loop.model_config("small", n_speakers=3) == config
+    want = load_torch(path)["state_dict"]["attention.key_proj.0.conv.weight"].numpy()
+    np.testing.assert_array_equal(params["attention"]["key_proj_0"]["conv"]["kernel"], want.T)
+    legacy, legacy_params = loop.load_init(golden / "fastpitch_small" / "fastpitch_legacy2021_layout.pt")
+    assert legacy == config and "attention" in legacy_params  # the 2021 'module.' layout too

@@ -10,7 +10,6 @@ checkpoints but unused by its forward, and is kept only so that exports load str
 """
 from __future__ import annotations
 
-from typing import Any
 
 import flax.linen as nn
 import jax

@@ -84,14 +84,7 @@ class Conv(nn.Module):
         else:
             w = self.param("weight", init, shape)
         bias = self.param("bias", init, (self.features,))
-        n = len(self.kernel_size)
-        spatial = "HW"[-n:] if n <= 2 else None
-        y = jax.lax.conv_general_dilated(
-            x, w.astype(x.dtype), self.stride, [(p, p) for p in self.padding],
-            dimension_numbers=(f"N{spatial}C", f"OI{spatial}", f"N{spatial}C"),
-            feature_group_count=self.groups, precision=jax.lax.Precision.HIGHEST,
-        )
-        return y + bias.astype(x.dtype)
+        return _conv(x, w.astype(x.dtype), self.stride, self.padding, self.groups) + bias.astype(x.dtype)
 
     def _spectral(self, w: jax.Array, update: bool) -> jax.Array:
         """W / σ(W) with torch's power iteration (one per call when `update`); u, v carry no gradient."""
@@ -105,6 +98,20 @@ class Conv(nn.Module):
             u.value = _normalize(jnp.matmul(m, v.value, precision=jax.lax.Precision.HIGHEST))
         sigma = jnp.dot(u.value, jnp.matmul(mat, v.value, precision=jax.lax.Precision.HIGHEST), precision=jax.lax.Precision.HIGHEST)
         return w / sigma
+
+
+def _conv(x: jax.Array, w: jax.Array, stride: tuple[int, ...], padding: tuple[int, ...], groups: int) -> jax.Array:
+    """Correlation of channels-last x with a torch-layout kernel. A 1-D conv runs as a 2-D one over a
+    (1, T) image (XLA:CPU's fast path, as in `hifigan._conv`); on CPU a grouped conv runs group by
+    group, since XLA:CPU's gradient of a grouped convolution is far slower than that of plain ones."""
+    if w.ndim == 3:
+        return _conv(x[:, None], w[:, :, None], (1, *stride), (0, *padding), groups)[:, 0]
+    pieces = groups if jax.default_backend() == "cpu" else 1
+    ys = [jax.lax.conv_general_dilated(
+        a, b, stride, [(p, p) for p in padding], dimension_numbers=("NHWC", "OIHW", "NHWC"),
+        feature_group_count=groups // pieces, precision=jax.lax.Precision.HIGHEST,
+    ) for a, b in zip(jnp.split(x, pieces, axis=-1), jnp.split(w, pieces, axis=0))]
+    return ys[0] if pieces == 1 else jnp.concatenate(ys, axis=-1)
 
 
 def _lrelu(x: jax.Array) -> jax.Array:

@@ -7,10 +7,11 @@ Everything is jittable on static (bucketed) shapes: MAS and the per-token averag
 inside the step rather than on the host, so a device never waits for the CPU. Two choices:
 
 - `padding_invariant` (the default for training): every convolution input is re-masked to the
-  item's length, as in jaxtts's inference, so each item's losses and gradients are its batch-1
-  values whatever the bucket. NVIDIA's model lets its second convolutions read ReLU(bias)/LayerNorm
-  values at padded positions, so its losses depend on how far a batch was padded; with
-  `padding_invariant=False` this forward reproduces that exactly (the golden step), which is only
+  item's length, as in jaxtts's inference, and the aligner normalises over the item's own tokens,
+  so each item's losses and gradients are its batch-1 values whatever the bucket. NVIDIA's model
+  lets its second convolutions read ReLU(bias)/LayerNorm values at padded positions and its
+  aligner's first log-softmax run over padded keys, so its losses depend on how far a batch was
+  padded; `padding_invariant=False` reproduces that exactly (the golden step), which is only
   meaningful when a batch is padded exactly to its longest item, as NVIDIA's collate does.
 - Dropout is behind `deterministic` (rng stream 'dropout'), at the config's rates.
 """
@@ -237,7 +238,9 @@ class FastPitchTraining(FastPitchModule):
         dur_tgt = attn_hard.sum(axis=2)[:, 0, :]
 
         f = batch.pitch.shape[1]
-        dense = jnp.concatenate([batch.pitch, batch.energy[:, None, :]], axis=1) if c.energy_conditioning else batch.pitch
+        dense = batch.pitch
+        if c.energy_conditioning:
+            dense = jnp.concatenate([dense, batch.energy[:, None, :]], axis=1)
         averaged = average_pitch(dense, dur_tgt)  # one pass for pitch and energy: NVIDIA averages both alike
         pitch_tgt = averaged[:, :f]
         enc = enc + self.pitch_emb(jnp.swapaxes(pitch_tgt, 1, 2))
@@ -389,7 +392,7 @@ class TrainState(NamedTuple):
 def init_state(params: Any, tx: optax.GradientTransformation, config: optim.OptimConfig,
                rng: jax.Array) -> TrainState:
     params = jax.tree.map(jnp.asarray, params)
-    ema = params if config.ema_decay > 0 else None
+    ema = jax.tree.map(jnp.copy, params) if config.ema_decay > 0 else None  # own buffers: the step donates both
     return TrainState(jnp.zeros((), jnp.int32), params, tx.init(params), ema, rng)
 
 
