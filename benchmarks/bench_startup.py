@@ -273,15 +273,16 @@ def drift(cache: Path, quick: bool) -> dict:
 
 
 def print_table(results: dict) -> None:
-    print(f"\n{'job':34s} {'run':5s} {'jaxtts s':>9s} {'programs':>8s} {'PyTorch s':>10s} {'(jax import)':>12s} "
+    print(f"\n{'job':34s} {'run':5s} {'jaxtts s':>9s} {'programs (cached)':>17s} {'PyTorch s':>10s} {'(jax import)':>12s} "
           f"{'ratio':>6s} {'target':>6s}")
     for name, r in results["jobs"].items():
         for run, target in (("cold", 1.5), ("warm", 1.0)):
             j, t = r[f"jaxtts_{run}"], r[f"pytorch_{run}"]
-            print(f"{JOBS[name]:34s} {run:5s} {j['wall_s']:9.1f} {j['compile_count']:8d} {t['wall_s']:10.1f} "
+            cached = f"({j['xla_cache_hits']})"
+            print(f"{JOBS[name]:34s} {run:5s} {j['wall_s']:9.1f} {j['compile_count']:8d} {cached:>8s} {t['wall_s']:10.1f} "
                   f"{t['jax_import_s']:12.1f} {r[f'ratio_{run}']:6.2f} {target:6.1f}")
-    print("ratio = jaxtts wall / (PyTorch wall - its JAX import); programs = Synthesizer.compile_count "
-          "(warm: loaded from the persistent cache)")
+    print("ratio = jaxtts wall / (PyTorch wall - its JAX import); programs = Synthesizer.compile_count, "
+          "(cached) = of them loaded from the persistent XLA cache")
     if "drift" in results:
         d = results["drift"]
         print(f"drift: after {d['texts'][0]} random texts ({d['compiled_by_first']} programs), the next "
