@@ -495,3 +495,23 @@ def test_small_config_is_the_golden_small_model_and_init_keeps_its_aligner(golde
     np.testing.assert_array_equal(params["attention"]["key_proj_0"]["conv"]["kernel"], want.T)
     legacy, legacy_params = loop.load_init(golden / "fastpitch_small" / "fastpitch_legacy2021_layout.pt")
     assert legacy == config and "attention" in legacy_params  # the 2021 'module.' layout too
+
+
+def test_train_flags_load_without_jax_and_set_the_recipe():
+    import argparse
+    import os
+    import subprocess
+    import sys
+
+    code = ("import argparse, sys; from jaxtts.train import fastpitch_cli; "
+            "h = fastpitch_cli.add_arguments(argparse.ArgumentParser()); print('jax' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert res.stdout.strip() == "False", res.stderr
+    from jaxtts.train import fastpitch_cli
+
+    parser = argparse.ArgumentParser()
+    fastpitch_cli.add_arguments(parser)
+    args = parser.parse_args(["--data", "d", "--out", "o"])
+    assert (args.optimizer, args.learning_rate, args.warmup_steps, args.kl_loss_start_epoch,
+            args.kl_loss_warmup_epochs) == ("lamb", 0.1, 1000, 0, 100)  # scripts/train.sh

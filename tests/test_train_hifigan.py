@@ -287,3 +287,105 @@ def _leaves(tree, prefix=()):
             yield from _leaves(v, (*prefix, k))
         else:
             yield (*prefix, k), v
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimiser, converters, the train step
+
+
+def test_optimizer_is_torch_adamw_with_exponential_lr_per_epoch():
+    """optax's schedule + AdamW take the steps torch.optim.AdamW + ExponentialLR (stepped after
+    each epoch) take, weight decay included, over three epochs of two steps."""
+    train = T.TrainConfig(learning_rate=0.05, lr_decay=0.5)  # large, so a wrong schedule shows
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(3, 4)).astype(np.float32)
+    grads = rng.normal(size=(6, 3, 4)).astype(np.float32)
+    p = torch.nn.Parameter(torch.from_numpy(w0.copy()))
+    opt_t = torch.optim.AdamW([p], lr=train.learning_rate, betas=train.adam_betas)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt_t, gamma=train.lr_decay)
+    opt = T.optimizer(train, steps_per_epoch=2)
+    w, state = jnp.asarray(w0), opt.init(jnp.asarray(w0))
+    for i, g in enumerate(grads):
+        p.grad = torch.from_numpy(g.copy())
+        opt_t.step()
+        updates, state = opt.update(jnp.asarray(g), state, w)
+        w = optax.apply_updates(w, updates)
+        if i % 2 == 1:
+            sched.step()
+        assert np.max(np.abs(np.asarray(w) - p.detach().numpy())) < 1e-6, i
+
+
+def test_discriminator_checkpoints_of_both_trainers(disc_state_dicts, tmp_path):
+    """NVIDIA's file (with train_state) trains MSD with its pooling padding 1, jik876's `do_` with 2;
+    a generator file passed as the discriminator is refused with the fix."""
+    sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in disc_state_dicts["mpd"].items()}, \
+        {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in disc_state_dicts["msd"].items()}
+    nvidia = {"mpd": sd[0], "msd": sd[1], "mpd_ema": None, "msd_ema": None, "optim_g": {}, "optim_d": {},
+              "scaler_g": {}, "scaler_d": {}, "train_state": {"epoch": 10, "iters_all": 70}, "steps": 70, "epoch": 10}
+    config, params, spectral, state = conv_d.from_checkpoint(nvidia, tmp_path / "hifigan_discrim_checkpoint_10.pt")
+    assert config == D.NVIDIA and state == {"epoch": 10, "iters_all": 70}
+    jik = {"mpd": sd[0], "msd": {f"module.{k}": v for k, v in sd[1].items()}, "optim_g": {}, "optim_d": {}, "steps": 5, "epoch": 1}
+    config, params_j, _, state = conv_d.from_checkpoint(jik, tmp_path / "do_00000005")
+    assert config == D.JIK876 and state == {"steps": 5, "epoch": 1}
+    assert np.array_equal(params_j["msd"]["discriminators_1"]["convs_3"]["weight_v"], params["msd"]["discriminators_1"]["convs_3"]["weight_v"])
+    from jaxtts.errors import CheckpointError
+    with pytest.raises(CheckpointError, match="generator file"):
+        conv_d.from_checkpoint({"generator": {}, "config": {}}, tmp_path / "hifigan_gen_checkpoint_10.pt")
+    broken = dict(nvidia, mpd={k: v for k, v in sd[0].items() if "discriminators.4" not in k})
+    with pytest.raises(CheckpointError, match="missing"):
+        conv_d.from_checkpoint(broken, tmp_path / "x.pt")
+
+
+def test_generator_train_params_from_every_layout(golden):
+    """jik876's flat resblocks, DDP's `module.` and a folded checkpoint give the same generator;
+    a weight-norm checkpoint keeps its own g and v."""
+    from converters.load import fold_weight_norm
+
+    ckpt = load_torch(golden / "hifigan_small" / "hifigan_gen_checkpoint_10000.pt")
+    config = HiFiGANConfig.from_dict(ckpt["config"])
+    sd = ckpt["generator"]
+    nested = generator_train_params(sd, config)
+    assert np.array_equal(nested["resblocks_1_2"]["convs1_0"]["weight_g"], sd["resblocks.1.2.convs1.0.weight_g"].numpy())
+    k = len(config.resblock_kernel_sizes)
+    flat = {("module." + key.replace(f"resblocks.{key.split('.')[1]}.{key.split('.')[2]}.",
+                                      f"resblocks.{int(key.split('.')[1]) * k + int(key.split('.')[2])}.")
+             if key.startswith("resblocks.") else "module." + key): v for key, v in sd.items()}
+    assert jax.tree.all(jax.tree.map(np.array_equal, generator_train_params(flat, config), nested))
+    folded = generator_train_params(fold_weight_norm(sd), config)
+    for a, b in zip(jax.tree.leaves(T.fold(folded)), jax.tree.leaves(T.fold(nested))):
+        assert np.max(np.abs(np.asarray(a) - np.asarray(b))) < 1e-6
+    from jaxtts.errors import CheckpointError
+    with pytest.raises(CheckpointError, match="weight-norm generator"):
+        generator_train_params({k: v for k, v in sd.items() if not k.startswith("ups.1")}, config)
+
+
+def test_init_generator_matches_the_checkpoint_tree(gen):
+    config, gp = gen
+    fresh = T.init_generator(config, jax.random.key(0))
+    assert jax.tree.structure(fresh) == jax.tree.structure(gp)
+    assert jax.tree.all(jax.tree.map(lambda a, b: a.shape == b.shape, fresh, gp))
+    # weight norm starts at g = ‖v‖: the folded weight is v itself
+    conv = fresh["ups_0"]
+    assert np.allclose(T.fold(fresh)["ups_0"]["kernel"], np.transpose(conv["weight_v"], (2, 0, 1)), atol=1e-7)
+
+
+def test_fit_logs_every_loss_and_resumes_exactly(tmp_path):
+    """A short run, killed after its step-2 checkpoint and resumed, ends bit-identical to the same
+    run uninterrupted, with the same metrics.jsonl (params, both optimisers, spectral vectors and
+    the data plan all restored)."""
+    config = HiFiGANConfig((4, 4), (8, 8), 16, "1", (3,), ((1, 3, 5),))  # hop 16
+    train = T.TrainConfig(batch_size=1, segment_size=1024, hop_size=16, win_size=512, n_fft=512)
+    rng = np.random.default_rng(0)
+    audios = [rng.uniform(-0.5, 0.5, n).astype(np.float32) for n in (3000, 1500, 800)]
+    whole = T.fit(audios, tmp_path / "whole", generator=config, steps=4, train=train, checkpoint_every=2)
+    T.fit(audios, tmp_path / "cut", generator=config, steps=2, train=train, checkpoint_every=2)
+    with (tmp_path / "cut" / "metrics.jsonl").open("a") as f:  # a step logged after the checkpoint
+        f.write(json.dumps({"step": 3, "loss": -1.0}) + "\n")
+    resumed = T.fit(audios, tmp_path / "cut", generator=config, steps=4, train=train, checkpoint_every=2, resume=True)
+    assert int(resumed.step) == 4
+    assert jax.tree.all(jax.tree.map(lambda a, b: np.array_equal(a, b), whole, resumed))
+    rows = [json.loads(l) for l in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and [r["epoch"] for r in rows] == [1, 1, 1, 2]
+    assert {"loss", "loss_disc_all", "loss_mel", "loss_fm_f", "loss_fm_s", "loss_gen_f", "loss_gen_s"} <= set(rows[0])
+    assert all(np.isfinite(r["loss"]) for r in rows)
+    assert (tmp_path / "cut" / "metrics.jsonl").read_text() == (tmp_path / "whole" / "metrics.jsonl").read_text()

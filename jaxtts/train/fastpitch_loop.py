@@ -144,21 +144,23 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
     micro = int(state.step)
     _trim_metrics(out / METRICS, micro // per_step)
 
-    start = time.perf_counter()
+    start, first = time.perf_counter(), micro // per_step
+    summed: dict = {}
     with open(out / METRICS, "a") as log:
         while micro < run.steps * per_step:
             epoch, k = divmod(micro, n_batches)
             epoch += 1  # train.py counts epochs from 1
             batch = tf.pad_batch(collate([dataset[int(i)] for i in order(epoch)[k]]), run.token_step, run.frame_step)
             state, meta = step(state, tf.shard_batch(batch, mesh), jnp.float32(run.loss.kl_weight(epoch)))
+            summed = {name: summed.get(name, 0.0) + v / per_step for name, v in meta.items()}  # train.py's iter_meta
             micro += 1
             if micro % per_step:
                 continue
-            done = micro // per_step
+            done, meta, summed = micro // per_step, summed, {}
             if done % run.log_every == 0 or done == run.steps:
                 record = {"step": done, "epoch": epoch, **{k: float(v) for k, v in meta.items()},
                           "lr": float(optim.learning_rate(run.optim)(done - 1)),
-                          "steps_per_s": done / max(time.perf_counter() - start, 1e-9)}
+                          "steps_per_s": (done - first) / max(time.perf_counter() - start, 1e-9)}
                 record["loss"] = record["loss"] + record["kl_loss"]  # the optimised total; NVIDIA logs it so too
                 log.write(json.dumps(record) + "\n")
                 log.flush()
@@ -238,32 +240,8 @@ def load_init(path: str | Path) -> tuple[FastPitchConfig, dict]:
     return FastPitchConfig.from_dict(config), params
 
 
-def add_arguments(parser: Any) -> None:
-    """The flags of `jaxtts train fastpitch` (train.py's names where it has one)."""
-    parser.add_argument("--data", required=True, help="a directory written by `jaxtts prepare`")
-    parser.add_argument("--out", required=True, help="run directory: metrics.jsonl, checkpoints/, exports")
-    parser.add_argument("--init", help="start from this FastPitch (.pt, .nemo or converted directory)")
-    parser.add_argument("--config", default="small", help="small | published | FILE.json (ignored with --init)")
-    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    parser.add_argument("--batch-size", type=int, default=16, help="examples per batch, split over the local devices")
-    parser.add_argument("--grad-accumulation", type=int, default=1, help="batches per optimizer step")
-    parser.add_argument("--global-batch", type=int,
-                        help="examples per optimizer step (NVIDIA's recipe: 256); sets --grad-accumulation")
-    parser.add_argument("--optimizer", choices=("lamb", "adamw"), default="lamb")
-    parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--warmup-steps", type=int, default=1000)
-    parser.add_argument("--ema-decay", type=float, default=0.0)
-    parser.add_argument("--kl-loss-start-epoch", type=int, default=0)
-    parser.add_argument("--kl-loss-warmup-epochs", type=int, default=100)
-    parser.add_argument("--freeze", action="append", default=[], help="a parameter prefix to keep fixed, e.g. encoder")
-    parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--checkpoint-every", type=int, default=500)
-    parser.add_argument("--log-every", type=int, default=10)
-
-
 def run_cli(args: Any) -> int:
-    """Train, then export `FastPitch_checkpoint_<steps>.pt` (NVIDIA's layout) and `model/` (converted)."""
+    """`jaxtts train fastpitch` (flags: `fastpitch_cli.add_arguments`): train, then export `FastPitch_checkpoint_<steps>.pt` (NVIDIA's layout) and `model/` (converted)."""
     from jaxtts import checkpoint
     from jaxtts.train.data import PreparedDataset
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
-from typing import Any, Mapping
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import flax
 import jax
@@ -25,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxtts.errors import InputError
 from jaxtts.models import discriminator as D
 from jaxtts.models.hifigan import Generator, HiFiGANConfig
 
@@ -269,3 +273,122 @@ def train_step(state: TrainState, x: jax.Array, y: jax.Array, y_mel: jax.Array, 
     g_params = optax.apply_updates(state.generator, updates)
     new = TrainState(state.step + 1, g_params, d_params, spectral, opt_g, opt_d)
     return new, {**d_metrics, **g_metrics}
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and the loop
+
+
+def sample_batch(audios: Sequence[np.ndarray], order: np.ndarray, rng: np.random.Generator, train: TrainConfig,
+                 mels: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(y (B, segment), x (B, num_mels, segment/hop) or None) for the clips `order`, as MelDataset
+    cuts them: a random start in [0, len − segment), clips shorter than a segment zero-padded.
+
+    Pre-training (`mels` None) takes float audio and peak-normalises it ×0.95; the mel input is
+    computed from the segment on the device. Fine-tuning (`mels`: FastPitch's teacher-forced mels,
+    (num_mels, frames) per clip, frame-aligned with the audio) cuts the mel at a random frame and
+    the audio under it, unnormalised, as NVIDIA made its `_ft` checkpoints.
+    """
+    seg, hop = train.segment_size, train.hop_size
+    frames = -(-seg // hop)
+    ys, xs = [], []
+    for i in order:
+        a = np.asarray(audios[i], np.float32)
+        if mels is None:
+            a = a / max(float(np.max(np.abs(a))), 1e-12) * 0.95  # librosa.util.normalize(a) * 0.95
+            if len(a) >= seg:
+                s = int(rng.integers(0, len(a) - seg))
+                a = a[s:s + seg]
+            ys.append(np.pad(a, (0, seg - len(a))))
+        else:
+            m = np.asarray(mels[i], np.float32)
+            if len(a) >= seg:
+                s = int(rng.integers(0, m.shape[1] - frames))
+                m, a = m[:, s:s + frames], a[s * hop:(s + frames) * hop]
+            xs.append(np.pad(m, ((0, 0), (0, frames - m.shape[1]))))
+            ys.append(np.pad(a, (0, frames * hop - len(a)))[:seg])
+    return np.stack(ys), (np.stack(xs) if mels is not None else None)
+
+
+def epoch_plan(n_clips: int, batch_size: int, seed: int, epoch: int) -> tuple[np.ndarray, np.random.Generator]:
+    """The shuffled clip order of `epoch` (full batches only, as drop_last) and the generator of its
+    segment starts: both derive from (seed, epoch) alone, so a resumed run replays the same data."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(n_clips)[: n_clips // batch_size * batch_size]
+    return order.reshape(-1, batch_size), rng
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_step(generator: HiFiGANConfig, discriminator: D.DiscriminatorConfig, train: TrainConfig, steps_per_epoch: int):
+    opt = optimizer(train, steps_per_epoch)
+
+    def step(state: TrainState, y: jax.Array, x: jax.Array | None) -> tuple[TrainState, dict]:
+        x = train.mel(y, train.fmax) if x is None else x
+        return train_step(state, x, y, train.mel(y, train.fmax_loss), generator=generator,
+                          discriminator=discriminator, train=train, opt=opt)
+
+    return opt, jax.jit(step, donate_argnums=0)
+
+
+def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGANConfig, steps: int,
+        train: TrainConfig = TrainConfig(), discriminator: D.DiscriminatorConfig = D.NVIDIA,
+        init: tuple[Any, Any, Any] | None = None, mels: Sequence[np.ndarray] | None = None,
+        resume: bool = False, checkpoint_every: int = 100) -> TrainState:
+    """Train to `steps` total iterations, writing `out_dir/metrics.jsonl` (one object per step:
+    `step`, `epoch`, `loss` = loss_gen_all and every loss component) and Orbax checkpoints of the
+    whole state in `out_dir/checkpoints` (atomic). `init` is (generator in weight-norm form,
+    discriminator params, spectral state); fresh ones are drawn from `train.seed` otherwise.
+
+    `resume` continues from the newest checkpoint: params, optimiser states, spectral vectors and
+    the step are restored and the data plan is a function of (seed, epoch), so the run goes on as
+    if it had never stopped; metrics logged after that checkpoint are dropped and logged again.
+    """
+    import orbax.checkpoint as ocp
+
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    per_epoch = len(audios) // train.batch_size
+    if per_epoch < 1:
+        raise InputError(f"{len(audios)} clips make no batch of {train.batch_size}; lower batch_size or add clips")
+    opt, step_fn = _compiled_step(generator, discriminator, train, per_epoch)
+    if init is None:
+        kg, kd = jax.random.split(jax.random.key(train.seed))
+        init = (init_generator(generator, kg), *D.init(discriminator, kd, train.segment_size))
+    state = init_state(*jax.tree.map(jnp.asarray, init), opt)
+    manager = ocp.CheckpointManager(out / "checkpoints", options=ocp.CheckpointManagerOptions(max_to_keep=2))
+    log = out / "metrics.jsonl"
+    if resume and manager.latest_step() is not None:
+        state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(state))
+        done = int(state.step)
+        kept = [l for l in (log.read_text().splitlines() if log.exists() else []) if json.loads(l)["step"] <= done]
+        _write_atomic(log, "".join(l + "\n" for l in kept))
+    elif log.exists():
+        log.unlink()
+    with log.open("a") as f:
+        while int(state.step) < steps:
+            s = int(state.step)
+            epoch, index = divmod(s, per_epoch)
+            plan, rng = epoch_plan(len(audios), train.batch_size, train.seed, epoch)
+            for batch in plan[:index]:  # replay the starts drawn for this epoch's earlier batches
+                sample_batch(audios, batch, rng, train, mels)
+            for batch in plan[index:]:
+                y, x = sample_batch(audios, batch, rng, train, mels)
+                state, metrics = step_fn(state, jnp.asarray(y), None if x is None else jnp.asarray(x))
+                s = int(state.step)
+                row = {"step": s, "epoch": epoch + 1, "loss": float(metrics["loss_gen_all"]),
+                       **{k: float(v) for k, v in metrics.items()}}
+                f.write(json.dumps(row) + "\n")
+                f.flush()
+                if s % checkpoint_every == 0 or s == steps:
+                    manager.save(s, args=ocp.args.StandardSave(state))
+                    manager.wait_until_finished()
+                if s >= steps:
+                    break
+    manager.close()
+    return state
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
