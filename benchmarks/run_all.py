@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["text", "fastpitch", "hifigan", "engine"]  # others follow alphabetically
+ORDER = ["text", "fastpitch", "hifigan", "engine", "startup", "train"]  # others follow alphabetically
 
 
 def machine() -> dict:
@@ -109,7 +109,7 @@ def table(results: dict, info: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke-test sizes (CI)")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (text, fastpitch, hifigan, engine)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (text, fastpitch, hifigan, engine, startup, train, ...)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     info = machine()
