@@ -369,6 +369,7 @@ def test_init_generator_matches_the_checkpoint_tree(gen):
     assert np.allclose(T.fold(fresh)["ups_0"]["kernel"], np.transpose(conv["weight_v"], (2, 0, 1)), atol=1e-7)
 
 
+@pytest.mark.slow  # the published-size discriminators in a whole train step compile for minutes on CPU
 def test_fit_logs_every_loss_and_resumes_exactly(tmp_path):
     """A short run, killed after its step-2 checkpoint and resumed, ends bit-identical to the same
     run uninterrupted, with the same metrics.jsonl (params, both optimisers, spectral vectors and

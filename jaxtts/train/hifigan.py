@@ -296,14 +296,14 @@ def sample_batch(audios: Sequence[np.ndarray], order: np.ndarray, rng: np.random
         a = np.asarray(audios[i], np.float32)
         if mels is None:
             a = a / max(float(np.max(np.abs(a))), 1e-12) * 0.95  # librosa.util.normalize(a) * 0.95
-            if len(a) >= seg:
-                s = int(rng.integers(0, len(a) - seg))
+            if len(a) >= seg:  # upstream's rng.integers(0, 0) fails for an exact fit; it starts at 0
+                s = int(rng.integers(0, len(a) - seg)) if len(a) > seg else 0
                 a = a[s:s + seg]
             ys.append(np.pad(a, (0, seg - len(a))))
         else:
             m = np.asarray(mels[i], np.float32)
             if len(a) >= seg:
-                s = int(rng.integers(0, m.shape[1] - frames))
+                s = int(rng.integers(0, m.shape[1] - frames)) if m.shape[1] > frames else 0
                 m, a = m[:, s:s + frames], a[s * hop:(s + frames) * hop]
             xs.append(np.pad(m, ((0, 0), (0, frames - m.shape[1]))))
             ys.append(np.pad(a, (0, frames * hop - len(a)))[:seg])
