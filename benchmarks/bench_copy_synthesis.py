@@ -3,10 +3,8 @@
     python benchmarks/bench_copy_synthesis.py [DATA] [--quick] [--wer] [--json out.json]
 
 DATA is a corpus in LJSpeech layout (default `../shared/data/ljspeech`, 32 real clips). Each clip's
-mel is jik876's `mel_spectrogram` (written here in numpy: reflect padding by (n_fft − hop)/2, periodic
-Hann STFT without centring, magnitude with +1e-9 under the root, Slaney mel filterbank 0–8000 Hz,
-natural log clamped at 1e-5); it is checked against jik876's own mels in `../shared/golden/real`
-first. Both bundled generators (`jaxtts.voices`: LJSpeech, universal) vocode it, and the score is
+mel is jik876's `mel_spectrogram` (`jaxtts.train.features.hifigan_mel`); it is checked against
+jik876's own mels in `../shared/golden/real` first. Both bundled generators (`jaxtts.voices`: LJSpeech, universal) vocode it, and the score is
 the mean |log-mel(resynthesised) − log-mel(original)| over all frames and bands (jik876's validation
 "mel error"). `--wer` also runs `jaxtts.evaluate` on the originals and on the LJSpeech generator's
 resynthesis. `--quick` takes three clips.
@@ -23,44 +21,15 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared"
-N_FFT, HOP, WIN, N_MELS, RATE, FMIN, FMAX = 1024, 256, 1024, 80, 22_050, 0.0, 8000.0
+HOP, N_MELS, RATE = 256, 80, 22_050
 BUCKET = 128  # mel frames: clips are padded up to a multiple (with exact lengths) to bound compiles
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above."""
-    f = np.asarray(f, np.float64)
-    linear = f / (200.0 / 3)
-    log = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
-    return np.where(f >= 1000.0, log, linear)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, np.float64)
-    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), (200.0 / 3) * m)
-
-
-@functools.cache
-def mel_basis() -> np.ndarray:
-    """(n_mels, 1 + n_fft/2) Slaney-normalised triangular filters, float32 as librosa builds them."""
-    freqs = np.linspace(0.0, RATE / 2, 1 + N_FFT // 2)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(FMIN), _hz_to_mel(FMAX), N_MELS + 2))
-    widths = np.diff(edges)
-    ramps = edges[:, None] - freqs[None, :]
-    rising, falling = -ramps[:-2] / widths[:-1, None], ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(rising, falling)) * (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return weights.astype(np.float32)
 
 
 def mel_spectrogram(audio: np.ndarray) -> np.ndarray:
     """(n_mels, frames) natural-log mel of float audio in [-1, 1], as jik876's `mel_spectrogram`."""
-    pad = (N_FFT - HOP) // 2
-    x = np.pad(np.asarray(audio, np.float32), pad, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP]
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)).astype(np.float32)  # periodic Hann
-    spec = np.fft.rfft(frames * window, axis=-1)
-    magnitude = np.sqrt(spec.real**2 + spec.imag**2 + 1e-9).astype(np.float32)
-    return np.log(np.maximum(mel_basis() @ magnitude.T, 1e-5))
+    from jaxtts.train import features
+
+    return features.hifigan_mel(audio)
 
 
 def check_against_golden(golden: Path) -> dict:

@@ -17,7 +17,9 @@ import numpy as np
 from jaxtts.errors import CheckpointError
 from jaxtts.models import discriminator as D
 
-from .load import check_shapes, put, strip_prefix, to_numpy
+from jaxtts.limits import check_tree
+
+from .load import put, strip_prefix, to_numpy
 
 _INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 _BUFFERS = ("weight_u", "weight_v")
@@ -58,8 +60,8 @@ def from_state_dicts(mpd: Mapping[str, Any], msd: Mapping[str, Any], config: D.D
             else:
                 put(params, (name, *key_to_path(key)), value)
     want_p, want_s = shapes(config)
-    check_shapes(params, want_p, what=what)
-    check_shapes(spectral, want_s, what=what)
+    check_tree(params, want_p, what=what)
+    check_tree(spectral, want_s, what=what)
     return params, spectral
 
 

@@ -243,10 +243,11 @@ def prepare(parser: argparse.ArgumentParser) -> Handler:
 
 def train(parser: argparse.ArgumentParser) -> Handler:
     """Train a model on a prepared dataset (NVIDIA's recipe), or fine-tune one with --init."""
-    from jaxtts.train import fastpitch_cli
+    from jaxtts.train import fastpitch_cli, hifigan_cli
 
     models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
-    handlers = {"fastpitch": fastpitch_cli.add_arguments(models.add_parser("fastpitch", help="FastPitch 1.1 with its aligner"))}
+    handlers = {"fastpitch": fastpitch_cli.add_arguments(models.add_parser("fastpitch", help="FastPitch 1.1 with its aligner")),
+                "hifigan": hifigan_cli.add_arguments(models.add_parser("hifigan", help="HiFi-GAN generator with MPD + MSD"))}
     return lambda args: handlers[args.model](args)
 
 

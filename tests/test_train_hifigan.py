@@ -14,7 +14,6 @@ Tolerances, from the golden's own float64 probe of the same iteration:
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 
@@ -27,7 +26,6 @@ import torch
 
 from converters import discriminator as conv_d
 from converters.load import load_torch
-from converters.training import generator_train_params
 from jaxtts.models import discriminator as D
 from jaxtts.models.hifigan import HiFiGANConfig, Generator
 from jaxtts.train import hifigan as T
@@ -95,7 +93,7 @@ def disc(disc_state_dicts):
 def gen(golden):
     ckpt = load_torch(golden / "hifigan_small" / "hifigan_gen_checkpoint_10000.pt")
     config = HiFiGANConfig.from_dict(ckpt["config"])
-    return config, generator_train_params(ckpt["generator"], config)
+    return config, T.generator_train_params(ckpt["generator"], config)
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +141,7 @@ def test_mel_spectrogram_is_hifigans_own(gold):
     """The jittable mel equals DLE's `mel_spectrogram` (= jik876's) on whole real clips: the
     generator-input mel (fmax 8000) and the loss mel (fmax None), of the raw and of the
     peak-normalised audio (DLE's pre-training input)."""
-    mel = jax.jit(T.mel_spectrogram, static_argnames=("fmax",))
+    mel = jax.jit(lambda audio, fmax: T.TrainConfig().mel(audio, fmax), static_argnames=("fmax",))
     for f in sorted((gold / "hifigan_data").glob("*.npz")):
         d = np.load(f)
         wav = _clip(gold, str(d["clip"]))
@@ -344,19 +342,19 @@ def test_generator_train_params_from_every_layout(golden):
     ckpt = load_torch(golden / "hifigan_small" / "hifigan_gen_checkpoint_10000.pt")
     config = HiFiGANConfig.from_dict(ckpt["config"])
     sd = ckpt["generator"]
-    nested = generator_train_params(sd, config)
+    nested = T.generator_train_params(sd, config)
     assert np.array_equal(nested["resblocks_1_2"]["convs1_0"]["weight_g"], sd["resblocks.1.2.convs1.0.weight_g"].numpy())
     k = len(config.resblock_kernel_sizes)
     flat = {("module." + key.replace(f"resblocks.{key.split('.')[1]}.{key.split('.')[2]}.",
                                       f"resblocks.{int(key.split('.')[1]) * k + int(key.split('.')[2])}.")
              if key.startswith("resblocks.") else "module." + key): v for key, v in sd.items()}
-    assert jax.tree.all(jax.tree.map(np.array_equal, generator_train_params(flat, config), nested))
-    folded = generator_train_params(fold_weight_norm(sd), config)
+    assert jax.tree.all(jax.tree.map(np.array_equal, T.generator_train_params(flat, config), nested))
+    folded = T.generator_train_params(fold_weight_norm(sd), config)
     for a, b in zip(jax.tree.leaves(T.fold(folded)), jax.tree.leaves(T.fold(nested))):
         assert np.max(np.abs(np.asarray(a) - np.asarray(b))) < 1e-6
     from jaxtts.errors import CheckpointError
     with pytest.raises(CheckpointError, match="weight-norm generator"):
-        generator_train_params({k: v for k, v in sd.items() if not k.startswith("ups.1")}, config)
+        T.generator_train_params({k: v for k, v in sd.items() if not k.startswith("ups.1")}, config)
 
 
 def test_init_generator_matches_the_checkpoint_tree(gen):

@@ -341,7 +341,8 @@ def params_from_state_dict(sd: Mapping[str, Any], config: FastPitchConfig) -> di
     the same rename table. Keys it lacks are an error naming them.
     """
     import converters.fastpitch as cfp
-    from converters.load import check_shapes, put, strip_prefix, to_numpy
+    from converters.load import put, strip_prefix, to_numpy
+    from jaxtts.limits import check_tree
 
     from jaxtts.errors import CheckpointError
 
@@ -355,7 +356,7 @@ def params_from_state_dict(sd: Mapping[str, Any], config: FastPitchConfig) -> di
     for key, (path, reverse) in table.items():
         value = to_numpy(sd[key])
         put(params, path, np.ascontiguousarray(np.transpose(value)) if reverse else value)
-    check_shapes(params, jax.eval_shape(lambda: init_params(config)), what="aligner")
+    check_tree(params, jax.eval_shape(lambda: init_params(config)), what="aligner")
     return params
 
 

@@ -9,8 +9,8 @@ call advances (two power iterations per call of MSD, in the D pass and in the G 
 
 Losses are upstream's: LSGAN `discriminator_loss` and `generator_loss`, `feature_loss`
 (2·Σ mean|fmap_r − fmap_g|) and the L1 distance of the log-mels ×45, where the mel of the
-generated audio is computed in the loss by `mel_spectrogram`, a jittable copy of
-`hifigan/data_function.mel_spectrogram` (fmax None for the loss: librosa takes sr/2).
+generated audio is computed in the loss by `features.hifigan_mel` in JAX (fmax None for the loss:
+librosa takes sr/2).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import functools
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,11 +29,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxtts.errors import InputError
+from jaxtts import files
+from jaxtts.errors import CheckpointError, InputError
 from jaxtts.models import discriminator as D
-from jaxtts.models.hifigan import Generator, HiFiGANConfig
+from jaxtts.models.hifigan import Generator, HiFiGANConfig, param_shapes
+from jaxtts.train import features
+from jaxtts.train.features import AudioConfig
 
-_HIGHEST = jax.lax.Precision.HIGHEST
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,40 +62,10 @@ class TrainConfig:
     seed: int = 1234
 
     def mel(self, y: jax.Array, fmax: float | None) -> jax.Array:
-        return mel_spectrogram(y, self.n_fft, self.num_mels, self.sampling_rate, self.hop_size, self.win_size, self.fmin, fmax)
-
-
-# ---------------------------------------------------------------------------------------------
-# HiFi-GAN's own mel, in JAX
-
-
-@functools.lru_cache(maxsize=None)
-def mel_basis(sampling_rate: int, n_fft: int, num_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
-    """librosa's Slaney filterbank (num_mels, n_fft/2 + 1), as upstream builds it; fmax None is sr/2."""
-    import librosa  # only here: a constant built once per setting
-
-    return librosa.filters.mel(sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin, fmax=fmax).astype(np.float32)
-
-
-def mel_spectrogram(y: jax.Array, n_fft: int = 1024, num_mels: int = 80, sampling_rate: int = 22_050,
-                    hop_size: int = 256, win_size: int = 1024, fmin: float = 0.0, fmax: float | None = 8000.0) -> jax.Array:
-    """audio (B, T) in [-1, 1] → log-mel (B, num_mels, T // hop), `hifigan/data_function.mel_spectrogram`.
-
-    Reflect-pad (n_fft − hop)/2 each side, frames without centring, periodic Hann window (zero-padded
-    to n_fft, centred, as torch.stft pads a shorter window), |STFT| = sqrt(re² + im² + 1e-9),
-    Slaney mel, log(max(·, 1e-5)). Differentiable: the 1e-9 keeps the root's gradient finite.
-    """
-    pad = (n_fft - hop_size) // 2
-    y = jnp.pad(y, ((0, 0), (pad, pad)), mode="reflect")
-    frames = 1 + (y.shape[1] - n_fft) // hop_size
-    window = np.zeros(n_fft, np.float32)
-    left = (n_fft - win_size) // 2
-    window[left:left + win_size] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_size) / win_size)
-    idx = hop_size * np.arange(frames)[:, None] + np.arange(n_fft)[None, :]
-    spec = jnp.fft.rfft(y[:, idx] * window, axis=-1)
-    mag = jnp.sqrt(jnp.real(spec) ** 2 + jnp.imag(spec) ** 2 + 1e-9)
-    mel = jnp.einsum("mf,btf->bmt", mel_basis(sampling_rate, n_fft, num_mels, fmin, fmax), mag, precision=_HIGHEST)
-    return jnp.log(jnp.maximum(mel, 1e-5))
+        """HiFi-GAN's own log-mel of `y` (B, T), in JAX: the generator's input (fmax) or the loss's (fmax_loss)."""
+        config = AudioConfig(sampling_rate=self.sampling_rate, filter_length=self.n_fft, hop_length=self.hop_size,
+                             win_length=self.win_size, n_mel_channels=self.num_mels, mel_fmin=self.fmin, mel_fmax=fmax)
+        return features.hifigan_mel(y, config, xp=jnp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +334,8 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(state))
         done = int(state.step)
         kept = [l for l in (log.read_text().splitlines() if log.exists() else []) if json.loads(l)["step"] <= done]
-        _write_atomic(log, "".join(l + "\n" for l in kept))
+        with files.atomic_write(log) as tmp:
+            tmp.write_text("".join(l + "\n" for l in kept))
     elif log.exists():
         log.unlink()
     with log.open("a") as f:
@@ -388,7 +362,62 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
     return state
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+# ---------------------------------------------------------------------------------------------
+# Any generator checkpoint in the training form
+#
+# Training keeps torch's `weight_g`/`weight_v` as they are, so resuming or fine-tuning a checkpoint
+# continues NVIDIA's/jik876's parametrisation exactly (Adam is not invariant to rescaling v). A
+# checkpoint holding folded `weight`s is wrapped as `torch.nn.utils.weight_norm` wraps a plain conv:
+# g = ‖W‖, v = W.
+
+_FLAT_RESBLOCK = re.compile(r"^resblocks\.(\d+)\.(?!\d+\.)(.+)$")
+_PARAMETRIZATIONS = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
+
+
+def generator_train_params(sd: Mapping[str, Any], config: HiFiGANConfig, *, what: str = "checkpoint") -> dict:
+    """Any generator layout jaxtts reads (nested/flat resblocks, `module.`, parametrizations,
+    channels-last 4-D) → {path: {"weight_g", "weight_v", "bias"}} in torch layout, float32 numpy."""
+    from converters.discriminator import key_to_path
+    from converters.load import put, strip_prefix, to_numpy
+
+    sd = strip_prefix(sd, "module.")
+    k = len(config.resblock_kernel_sizes)
+    convs: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in sd.items():
+        for old, new in _PARAMETRIZATIONS.items():
+            if key.endswith("." + old):
+                key = key[: -len(old)] + new
+        flat = _FLAT_RESBLOCK.match(key)
+        if flat:
+            n = int(flat.group(1))
+            key = f"resblocks.{n // k}.{n % k}.{flat.group(2)}"
+        value = to_numpy(value)
+        if value.ndim == 4 and value.shape[-1] == 1:
+            value = value[..., 0]
+        base, _, leaf = key.rpartition(".")
+        convs.setdefault(base, {})[leaf] = value
+    out: dict = {}
+    for base, parts in convs.items():
+        path = key_to_path(base)
+        if "weight" in parts and not {"weight_g", "weight_v"} & set(parts):
+            v = parts.pop("weight")
+            parts = {**parts, "weight_v": v, "weight_g": np.sqrt(np.sum(np.square(v, dtype=np.float64), axis=(1, 2), keepdims=True)).astype(np.float32)}
+        for leaf, value in parts.items():
+            put(out, (*path, leaf), value)
+    _check(out, config, what)
+    return out
+
+
+def _check(params: dict, config: HiFiGANConfig, what: str) -> None:
+    want = {}
+    for path, conv in _convs(param_shapes(config)):
+        shape = tuple(np.array(conv["kernel"].shape)[list(np.argsort(_to_flax(path)))])
+        want[path] = {"weight_g": (shape[0], 1, 1), "weight_v": shape, "bias": tuple(conv["bias"].shape)}
+    got = {path: {k: tuple(np.shape(v)) for k, v in conv.items()} for path, conv in _convs(params)}
+    if got != want:
+        missing = sorted("/".join(p) for p in set(want) - set(got))
+        unexpected = sorted("/".join(p) for p in set(got) - set(want))
+        wrong = sorted(f"{'/'.join(p)}: {got[p]} vs {want[p]}" for p in set(got) & set(want) if got[p] != want[p])
+        raise CheckpointError(
+            f"{what} is not a weight-norm generator of this config — missing {missing[:6]}, unexpected "
+            f"{unexpected[:6]}, wrong shape {wrong[:4]}. Is this the generator file with its own config?")
