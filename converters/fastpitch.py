@@ -27,8 +27,9 @@ from .load import check_shapes, get, put, strip_prefix, to_numpy
 TRAINING_ONLY = "attention."
 
 
-def rename_table(config: FastPitchConfig) -> dict[str, tuple[tuple[str, ...], bool]]:
-    """torch key → (Flax param path, reverse axes?), in NVIDIA's state_dict order."""
+def rename_table(config: FastPitchConfig, aligner: bool = False) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """torch key → (Flax param path, reverse axes?), in NVIDIA's state_dict order; `aligner` adds
+    the training-only `attention.*` keys (`jaxtts.models.aligner`)."""
     table: dict[str, tuple[tuple[str, ...], bool]] = {}
 
     def weight(torch_name: str, path: tuple[str, ...], flax_leaf: str, reverse: bool, bias: bool = True) -> None:
@@ -76,6 +77,12 @@ def rename_table(config: FastPitchConfig) -> dict[str, tuple[tuple[str, ...], bo
         predictor("energy_predictor", c.energy_predictor_n_layers)
         conv("energy_emb", ("energy_emb",))
     linear("proj", ("proj",))
+    if aligner:
+        for i in (0, 2, 4):
+            conv(f"attention.query_proj.{i}.conv", ("attention", f"query_proj_{i}", "conv"))
+        conv("attention.attn_proj", ("attention", "attn_proj"))  # Conv2d (1, 80, 1, 1) reverses the same way
+        for i in (0, 2):
+            conv(f"attention.key_proj.{i}.conv", ("attention", f"key_proj_{i}", "conv"))
     return table
 
 
