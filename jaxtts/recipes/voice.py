@@ -56,6 +56,8 @@ class Recipe:
     warmup_steps: int = 300
     checkpoint_every: int = 100
     log_every: int = 10
+    token_step: int = 64   # coarse buckets: each (tokens, frames) shape costs minutes of compilation on a CPU
+    frame_step: int = 256
     seed: int = 1234
     generator: str = "lj"
 
@@ -173,7 +175,8 @@ def _run_config(recipe: Recipe) -> Any:
     from jaxtts.train.fastpitch_loop import RunConfig
 
     return RunConfig(steps=recipe.steps, batch_size=recipe.batch_size, seed=recipe.seed, log_every=recipe.log_every,
-                     checkpoint_every=recipe.checkpoint_every, loss=tf.LossConfig(),
+                     checkpoint_every=recipe.checkpoint_every, token_step=recipe.token_step,
+                     frame_step=recipe.frame_step, loss=tf.LossConfig(),
                      optim=optim.OptimConfig(learning_rate=recipe.learning_rate, warmup_steps=recipe.warmup_steps))
 
 
@@ -185,6 +188,9 @@ def _trained(recipe: Recipe, progress: bool = False) -> tuple[Any, Any, Any]:
     from jaxtts.train.data import PreparedDataset
     from jaxtts.train.fastpitch_loop import train
 
+    # Compiled steps persist, so a resumed run (a new session) does not compile its shapes again.
+    jax.config.update("jax_compilation_cache_dir", str(recipe.out / "xla_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     dataset = PreparedDataset(recipe.out / "prepared" / "train")
     config = _model_config(recipe, dataset.n_speakers)
     params = {**tf.init_params(config, jax.random.key(recipe.seed)),
@@ -396,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stages", default=",".join(STAGES), help="comma-separated subset of " + ",".join(STAGES))
     defaults = Recipe(Path("."))
     for field in ("sentences", "held_out", "steps", "batch_size", "warmup_steps", "checkpoint_every", "log_every",
-                  "seed"):
+                  "token_step", "frame_step", "seed"):
         parser.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(defaults, field))
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--config", default=defaults.config, help="voice | small | published | FILE.json")
