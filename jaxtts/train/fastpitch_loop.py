@@ -144,21 +144,23 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
     micro = int(state.step)
     _trim_metrics(out / METRICS, micro // per_step)
 
-    start = time.perf_counter()
+    start, first = time.perf_counter(), micro // per_step
+    summed: dict = {}
     with open(out / METRICS, "a") as log:
         while micro < run.steps * per_step:
             epoch, k = divmod(micro, n_batches)
             epoch += 1  # train.py counts epochs from 1
             batch = tf.pad_batch(collate([dataset[int(i)] for i in order(epoch)[k]]), run.token_step, run.frame_step)
             state, meta = step(state, tf.shard_batch(batch, mesh), jnp.float32(run.loss.kl_weight(epoch)))
+            summed = {name: summed.get(name, 0.0) + v / per_step for name, v in meta.items()}  # train.py's iter_meta
             micro += 1
             if micro % per_step:
                 continue
-            done = micro // per_step
+            done, meta, summed = micro // per_step, summed, {}
             if done % run.log_every == 0 or done == run.steps:
                 record = {"step": done, "epoch": epoch, **{k: float(v) for k, v in meta.items()},
                           "lr": float(optim.learning_rate(run.optim)(done - 1)),
-                          "steps_per_s": done / max(time.perf_counter() - start, 1e-9)}
+                          "steps_per_s": (done - first) / max(time.perf_counter() - start, 1e-9)}
                 record["loss"] = record["loss"] + record["kl_loss"]  # the optimised total; NVIDIA logs it so too
                 log.write(json.dumps(record) + "\n")
                 log.flush()
