@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
