@@ -28,7 +28,8 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxtts.models.aligner import ConvAttention
-from jaxtts.models.fastpitch import BUFFERS, FastPitchConfig, FastPitchModule, bucket_length
+from jaxtts.models.buckets import bucket_length
+from jaxtts.models.fastpitch import BUFFERS, FastPitchConfig, FastPitchModule
 from jaxtts.train import optim
 
 MAX_DURATION = 75.0  # FastPitch.forward's default clamp of dur_pred
