@@ -489,11 +489,11 @@ def test_small_config_is_the_golden_small_model_and_init_keeps_its_aligner(golde
     from jaxtts.train import fastpitch_loop as loop
 
     path = golden / "fastpitch_small" / "FastPitch_checkpoint_10.pt"
-    config, params = loop.load_init(path)
+    config, params, _ = loop.load_init(path)
     assert loop.model_config("small", n_speakers=3) == config
     want = load_torch(path)["state_dict"]["attention.key_proj.0.conv.weight"].numpy()
     np.testing.assert_array_equal(params["attention"]["key_proj_0"]["conv"]["kernel"], want.T)
-    legacy, legacy_params = loop.load_init(golden / "fastpitch_small" / "fastpitch_legacy2021_layout.pt")
+    legacy, legacy_params, _ = loop.load_init(golden / "fastpitch_small" / "fastpitch_legacy2021_layout.pt")
     assert legacy == config and "attention" in legacy_params  # the 2021 'module.' layout too
 
 
