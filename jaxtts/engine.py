@@ -4,12 +4,15 @@ Per group of sentences:
 
     host    split sentences → ids → pad into a (batch, token) bucket      worker thread, one group ahead
     device  `encode`: FastPitch up to the rounded durations                 one program per (batch, token) bucket
-    host    read the frame counts, pick the frame bucket                    the one sync per group
-    device  `render`: FastPitch decode → HiFi-GAN (→ denoiser)              one program per (batch, frame) bucket
-    host    trim every item to its true length; silence between sentences
+    host    read the frame counts, pick the frame bucket                    sync 1
+    device  `decode`: FastPitch decoder → mel                                one program per (batch, frame) bucket
+    host    cut each mel into overlapping vocoder windows                   sync 2 (`hifigan.cut_windows`)
+    device  `vocode`: HiFi-GAN (→ denoiser) on a batch of windows           one program per (batch, window size)
+    host    join each item's windows' exact centres; silence between sentences
 
-`encode` pads its output to the largest token bucket, so `render` depends on (batch, frames)
-only: the expensive vocoder programs are shared by all token buckets. Both models mask every
+`encode` pads its output to the largest token bucket, so `decode` depends on (batch, frames)
+only; the vocoder is convolutional, so a few window sizes serve every length
+(`buckets.VOCODER_WINDOWS`) and the expensive vocoder programs do not grow with the frame buckets. Both models mask every
 padded position, so an utterance sounds the same alone, in any batch and in any bucket. While
 the host collects group n, group n+1 already runs on the device, and the worker thread turns the
 text of group n+2 into ids (JAX releases the GIL while it computes).
@@ -61,20 +64,24 @@ def _encode(fp_params: Any, ids: jax.Array, lengths: jax.Array, controls: Contro
     return jnp.pad(e.enc, ((0, 0), (0, pad), (0, 0))), jnp.pad(e.reps, ((0, 0), (0, pad))), e.mel_lens
 
 
-def _render(fp_params: Any, hg_params: Any, enc: jax.Array, reps: jax.Array, controls: Controls,
-            bias: jax.Array | None = None, *, fp_config: fp.FastPitchConfig, hg_config: hg.HiFiGANConfig,
-            fp_dtype: Any, hg_dtype: Any, n_frames: int) -> jax.Array:
-    """FastPitch decode into `n_frames` + HiFi-GAN (+ the denoiser, given its bias): (B, n_frames·hop)."""
-    mel, mel_lens = fp.decode(fp_params, enc, reps, n_frames, config=fp_config, dtype=fp_dtype)
-    audio = hg.generate(hg_params, mel, mel_lens, config=hg_config, dtype=hg_dtype)
+def _decode(fp_params: Any, enc: jax.Array, reps: jax.Array, *, config: fp.FastPitchConfig, dtype: Any,
+            n_frames: int) -> jax.Array:
+    """FastPitch decode into `n_frames`: mel (B, n_mel, n_frames)."""
+    return fp.decode(fp_params, enc, reps, n_frames, config=config, dtype=dtype)[0]
+
+
+def _vocode(hg_params: Any, mel: jax.Array, lengths: jax.Array, strength: jax.Array, bias: jax.Array | None = None, *,
+            config: hg.HiFiGANConfig, dtype: Any) -> jax.Array:
+    """HiFi-GAN on a batch of windows with their valid `lengths` (+ the denoiser, given its bias): (B, T·hop)."""
+    audio = hg.generate(hg_params, mel, lengths, config=config, dtype=dtype)
     if bias is None:
         return audio
-    # Every item is followed by zeros, however full its bucket: the denoiser's STFT then sees the
+    # Every item is followed by zeros, however full its window: the denoiser's STFT then sees the
     # same tail in any batch (NVIDIA's, run on one exact-length item, reflects its last 512 samples).
     n = audio.shape[1]
-    audio = jnp.where(jnp.arange(n)[None, :] < mel_lens[:, None] * hg_config.hop_length, audio, 0.0)
+    audio = jnp.where(jnp.arange(n)[None, :] < lengths[:, None] * config.hop_length, audio, 0.0)
     audio = jnp.pad(audio, ((0, 0), (0, denoiser.N_FFT)))
-    return denoiser.denoise(audio, bias, controls.denoise)[:, :n]
+    return denoiser.denoise(audio, bias, strength)[:, :n]
 
 
 class _Group(NamedTuple):
@@ -87,8 +94,8 @@ class _Group(NamedTuple):
 
 class _Launched(NamedTuple):
     keys: list[Any]
-    frames: np.ndarray  # (len(keys),) true mel lengths
-    audio: jax.Array  # (B, T·hop), still computing
+    windowed: hg.Windowed  # the rows' mels cut into vocoder windows
+    audio: dict[int, list[tuple[int, jax.Array]]]  # their audio per window size, still computing
 
 
 class DirResult(NamedTuple):
@@ -107,8 +114,9 @@ class Synthesizer:
     pitch_shift=20.0, speaker=0, denoise=0.005, ...). New values never recompile; a new
     pitch_transform function, or denoise switched on, compiles its own programs once.
 
-    token_buckets, frame_buckets, batch_buckets: the static shapes; the number of programs is at
-    most |batch|·|token| encodes + |batch|·|frame| renders (per pitch transform / denoise on-off).
+    token_buckets, frame_buckets, batch_buckets, vocoder_windows: the static shapes; the number of
+    programs is at most |batch|·|token| encodes (per pitch transform) + |batch|·|frame| decodes +
+    |batch|·|windows| vocoders (per denoise on-off); `program_bound` computes it.
     An utterance longer than the largest frame bucket gets a multiple of it. Frame and batch
     buckets default per kind of device (see `FRAME_BUCKETS`, `BATCH_BUCKETS`).
     denoise: default denoiser strength. dtype: compute dtype for both models (default: each
@@ -123,7 +131,7 @@ class Synthesizer:
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
                  frame_buckets: Sequence[int] | None = None, batch_buckets: Sequence[int] | None = None,
-                 denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
+                 vocoder_windows: Sequence[int] = buckets.VOCODER_WINDOWS, denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
         self.text = (fastpitch.text or TextEncoder()).check(fc.n_symbols, speakable=True)  # how to write its ids
@@ -152,6 +160,11 @@ class Synthesizer:
         self.token_buckets = tuple(sorted({int(s) for s in token_buckets}))
         self.frame_buckets = tuple(sorted({int(s) for s in frame_buckets}))
         self.batch_buckets = tuple(sorted({-(-int(s) // len(devices)) * len(devices) for s in batch_buckets}))
+        # Denoising reaches N_FFT samples further and needs windows on its STFT's hop grid.
+        r = hc.receptive_field_frames
+        self._reach = {False: (r, 1), True: (r + -(-denoiser.N_FFT // self.hop),
+                                             denoiser.HOP // np.gcd(self.hop, denoiser.HOP))}
+        self.vocoder_windows = buckets.vocoder_windows(vocoder_windows, sum(self._reach[True]))
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
         self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
         self._programs: dict[tuple, Any] = {}
@@ -167,6 +180,13 @@ class Synthesizer:
     def compile_count(self) -> int:
         """Programs compiled so far (a persistent-cache hit counts: it is a program this process built)."""
         return len(self._programs)
+
+    @property
+    def program_bound(self) -> int:
+        """The most programs this synthesizer can compile for one pitch transform and both denoise
+        settings: the size of its bucket tables' product, as the class docstring counts it."""
+        b = len(self.batch_buckets)
+        return b * (len(self.token_buckets) + len(self.frame_buckets) + 2 * len(self.vocoder_windows))
 
     def synthesize(self, text: str, **controls: Any) -> np.ndarray:
         """Audio for `text` (float32 at `sample_rate` Hz): sentences with `silence_s` between them.
@@ -266,7 +286,9 @@ class Synthesizer:
             for n in self.token_buckets:
                 self._encode_program(b, n, c.pitch_transform)
             for t in self.frame_buckets:
-                self._render_program(b, t, c.denoise > 0)
+                self._decode_program(b, t)
+            for w in self.vocoder_windows:
+                self._vocode_program(b, w, c.denoise > 0)
         return self.compile_count - before
 
     # ---- host side: text → groups --------------------------------------------------------------
@@ -364,16 +386,23 @@ class Synthesizer:
                 f"({MAX_SENTENCE_FRAMES / self.sample_rate * self.hop:.0f} s) for one sentence; raise pace or "
                 "lower max_duration")
         t = buckets.pick(int(frames.max()), self.frame_buckets)
-        bias = (self._bias(),) if c.denoise > 0 else ()
-        audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps,
-                                                          dataclasses.replace(controls, pitch_transform=None), *bias)
-        self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t)
-        return _Launched(group.keys, frames, audio)
+        mel = np.asarray(self._decode_program(b, t)(self._fp_params, enc, reps), np.float32)  # waits for decode
+        denoise = c.denoise > 0
+        reach, align = self._reach[denoise]
+        windowed = hg.cut_windows(mel, frames, self.vocoder_windows, reach, align)
+        extra = (controls.denoise, self._bias()) if denoise else (controls.denoise,)
+
+        def vocode(m: np.ndarray, n: np.ndarray) -> jax.Array:
+            program = self._vocode_program(len(m), m.shape[2], denoise)
+            return program(self._hg_params, jax.device_put(m, self._batched), jax.device_put(n, self._batched), *extra)
+
+        audio = hg.run_windows(windowed, self.batch_buckets, vocode)
+        self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t,
+                          vocoded_frames=sum(m.shape[0] * m.shape[2] for m in windowed.mels.values()))
+        return _Launched(group.keys, windowed, audio)
 
     def _collect(self, launched: _Launched) -> Iterator[tuple[Any, np.ndarray]]:
-        audio = np.asarray(launched.audio)
-        for row, (key, frames) in enumerate(zip(launched.keys, launched.frames)):
-            clip = audio[row, : frames * self.hop].copy()  # a copy frees the batch buffer
+        for key, clip in zip(launched.keys, hg.join_windows(launched.windowed, launched.audio, self.hop)):
             if not np.isfinite(clip).all():
                 raise JaxTTSError("the models produced non-finite audio (NaN/Inf); the checkpoint's weights are broken "
                                   "or the dtype overflows: try dtype=jnp.float32")
@@ -389,19 +418,26 @@ class Synthesizer:
 
         return self._program(("encode", b, n, transform), build)
 
-    def _render_program(self, b: int, t: int, denoise: bool) -> Any:
+    def _decode_program(self, b: int, t: int) -> Any:
         def build() -> Any:
-            f = functools.partial(_render, fp_config=self.fastpitch.config, hg_config=self.hifigan.config,
-                                  fp_dtype=self.fp_dtype, hg_dtype=self.hg_dtype, n_frames=t)
+            f = functools.partial(_decode, config=self.fastpitch.config, dtype=self.fp_dtype, n_frames=t)
             n, d = self.token_buckets[-1], self.fastpitch.config.symbols_embedding_dim
             enc = jax.ShapeDtypeStruct((b, n, d), self.fp_dtype, sharding=self._batched)
             reps = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
-            controls = self._abstract_controls(None)
-            bias = (self._bias(),) if denoise else ()
-            return jax.jit(f, out_shardings=self._batched).lower(
-                self._fp_params, self._hg_params, enc, reps, controls, *bias).compile()
+            return jax.jit(f, out_shardings=self._batched).lower(self._fp_params, enc, reps).compile()
 
-        return self._program(("render", b, t, denoise), build)
+        return self._program(("decode", b, t), build)
+
+    def _vocode_program(self, b: int, w: int, denoise: bool) -> Any:
+        def build() -> Any:
+            f = functools.partial(_vocode, config=self.hifigan.config, dtype=self.hg_dtype)
+            mel = jax.ShapeDtypeStruct((b, self.hifigan.config.num_mels, w), jnp.float32, sharding=self._batched)
+            lengths = jax.ShapeDtypeStruct((b,), jnp.int32, sharding=self._batched)
+            strength = jax.ShapeDtypeStruct((), jnp.float32, sharding=self._replicated)
+            bias = (self._bias(),) if denoise else ()
+            return jax.jit(f, out_shardings=self._batched).lower(self._hg_params, mel, lengths, strength, *bias).compile()
+
+        return self._program(("vocode", b, w, denoise), build)
 
     def _abstract_controls(self, transform: PitchTransform | None) -> Controls:
         """The shape of the controls a program takes: traced scalars, replicated; the transform static."""

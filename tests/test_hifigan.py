@@ -19,7 +19,7 @@ from jaxtts.checkpoint import convert
 from jaxtts.errors import CheckpointError, ConfigError, InputError
 from jaxtts.models import denoiser
 from jaxtts.models.hifigan import (
-    PUBLISHED, WINOGRAD_MIN_CHANNELS, Generator, HiFiGAN, HiFiGANConfig, generate, prepare,
+    PUBLISHED, WINOGRAD_MIN_CHANNELS, Generator, HiFiGAN, HiFiGANConfig, generate, plan_windows, prepare,
 )
 
 from checkpoints import (
@@ -372,3 +372,71 @@ def test_bfloat16_path_is_close(small_model, small_params):
     expected = reference_audio(small_model, mel)
     assert out.dtype == jnp.float32
     assert np.linalg.norm(np.asarray(out) - expected) <= 0.05 * np.linalg.norm(expected)
+
+
+# ----------------------------------------------------------------------------------------------
+# Windowed vocoding: a few programs for every length, whole-utterance results
+# ----------------------------------------------------------------------------------------------
+
+_COMPILES = [0]
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, _secs, **_: _COMPILES.__setitem__(0, _COMPILES[0] + (event == "/jax/core/compile/backend_compile_duration")))
+
+
+def backend_compiles() -> int:
+    """XLA compilations in this process so far (JAX reports each one as a monitoring event)."""
+    return _COMPILES[0]
+
+
+@pytest.mark.parametrize("reach", [1, 13, 20])
+@pytest.mark.parametrize("sizes", [(64, 256), (256,), (96, 128, 512)])
+def test_windows_tile_the_utterance_and_keep_only_exact_audio(sizes, reach):
+    """Kept parts tile [0, T) in order; each is at least `reach` frames from a cut edge of its
+    window (an utterance edge is no cut); windows start inside the utterance."""
+    for frames in [*range(1, 600), 4096, 8192, 30_011]:
+        windows = plan_windows(frames, sizes, reach)
+        assert windows[0].keep_from == 0 and windows[-1].keep_to == frames
+        for w, after in zip(windows, windows[1:]):
+            assert w.keep_to == after.keep_from
+        for w in windows:
+            assert w.size in sizes and 0 <= w.start and w.keep_from < w.keep_to
+            assert w.start == 0 or w.keep_from >= w.start + reach
+            assert w.start + w.size >= frames or w.keep_to <= w.start + w.size - reach
+        assert len(windows) == 1 or sum(w.size for w in windows) < frames + 2 * reach * len(windows) + max(sizes)
+
+
+@pytest.mark.parametrize("config", [SMALL, SMALL_V3], ids=["v1-like", "v3-like"])
+def test_windowed_vocoding_equals_whole_utterance_vocoding(config):
+    """Lengths below one window, at window and junction boundaries, and spanning many windows, in
+    one batch with their true lengths. Windows compute the same sums as the whole utterance, only
+    cut at other places, so they agree to float32 rounding of sums of a few hundred terms (~1e-6
+    on audio in [-1, 1]); 1e-5 leaves room for XLA's choice of summation order."""
+    r = config.receptive_field_frames
+    vocoder = HiFiGAN(config, from_state_dict(reference.seeded(config).state_dict(), config), windows=(4 * r + 16, 256))
+    small, big = vocoder.windows
+    lengths = [1, 7, small - 1, small, small + 1, 2 * small - 2 * r, 2 * small - 2 * r + 1, big, big + 1,
+               2 * big - 2 * r, 2 * big - 2 * r + 1, 3 * big + 5]
+    whole = jax.jit(lambda p, m: generate(p, m, config=config))
+    hop, longest = config.hop_length, max(lengths)
+    mel = random_mel(longest, batch=len(lengths), seed=9)
+    audio = np.asarray(vocoder(mel, lengths=lengths))
+    assert audio.shape == (len(lengths), longest * hop)
+    for i, n in enumerate(lengths):
+        alone = np.asarray(whole(vocoder.inference_params, mel[i : i + 1, :, :n]))[0]
+        np.testing.assert_allclose(audio[i, : n * hop], alone, atol=1e-5, err_msg=f"{n} frames")
+        assert not audio[i, n * hop :].any()  # zeros past the item's end
+
+
+def test_direct_calls_compile_per_window_size_not_per_length():
+    vocoder = HiFiGAN(SMALL, from_state_dict(reference.seeded(SMALL).state_dict(), SMALL))
+    whole = jax.jit(lambda p, m: generate(p, m, config=SMALL))
+    first = None
+    for n in (3, 40, 255, 300, 777):
+        mel = random_mel(n, seed=n)
+        before = backend_compiles()
+        audio = np.asarray(vocoder(mel))
+        first = backend_compiles() - before if first is None else first
+        if n != 3:
+            assert backend_compiles() == before, f"{n} frames compiled"
+        np.testing.assert_allclose(audio[0], np.asarray(whole(vocoder.inference_params, mel))[0], atol=1e-5)
+    assert 1 <= first <= len(vocoder.windows)  # one program per window size (batch bucket 1 on a CPU)

@@ -41,6 +41,12 @@ TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512
 FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 16), "accelerator": geometric_buckets(64, 4096, 4)}
 BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
 
+# The mel windows (frames) the vocoder runs: every utterance is cut into overlapping windows of these
+# sizes (`hifigan.plan_windows`), so these few programs vocode every length, each window keeping only
+# the audio it computes exactly. Small windows serve short sentences and tails with little padding;
+# the large one makes the overlap (two receptive fields per junction) a small share of long ones.
+VOCODER_WINDOWS = (64, 256)
+
 # What one launch of the two engine programs costs beyond its work, in padded token slots (batch
 # rows x token bucket): on an accelerator a launch has a fixed cost of a few hundred slots' worth of
 # work divided over the batch (benchmarks/ and the README give the measurements). On a CPU the
@@ -53,6 +59,25 @@ MAX_BATCH_SLOTS = 4096
 # The most mel frames any one sentence may become (twice the largest frame bucket): the engine checks
 # it between its two programs, before the vocoder allocates anything for the sentence.
 MAX_SENTENCE_FRAMES = 8192
+
+
+def vocoder_windows(table: Sequence[int], reach: int) -> tuple[int, ...]:
+    """The sizes of `table` at least 4·`reach` frames, so every window keeps more than it overlaps;
+    without one, the smallest multiple of FRAME_STEP that is."""
+    usable = tuple(sorted({int(w) for w in table if int(w) >= 4 * reach}))
+    return usable or (-(-4 * reach // FRAME_STEP) * FRAME_STEP,)
+
+
+def split_rows(n: int, batch_buckets: Sequence[int]) -> list[int]:
+    """Batch sizes from `batch_buckets` that run n rows: the largest that fits, repeatedly, and the
+    smallest bucket that holds what is left (padded rows only when that is smaller than every bucket)."""
+    out = []
+    while n > 0:
+        fits = [b for b in batch_buckets if b <= n]
+        b = max(fits) if fits else pick(n, batch_buckets)
+        out.append(b)
+        n -= b
+    return out
 
 
 def pick(size: int, buckets: Sequence[int]) -> int:

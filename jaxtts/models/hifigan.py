@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import flax.linen as nn
 import jax
@@ -25,7 +25,7 @@ import numpy as np
 
 from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
-from jaxtts.models import denoiser, layers, winograd
+from jaxtts.models import buckets, denoiser, layers, winograd
 from jaxtts.models.layers import Conv1d, conv_as_image
 
 LRELU_SLOPE = 0.1
@@ -344,20 +344,129 @@ def generate(params: Any, mel: jax.Array, lengths: jax.Array | None = None, *, c
     return generator.apply({"params": dict(params)}, mel, lengths).astype(jnp.float32)
 
 
+class Window(NamedTuple):
+    """One vocoder window of an utterance: it reads mel frames [start, start + size), those past the
+    utterance's end masked, and gives the audio of frames [keep_from, keep_to) exactly."""
+
+    start: int
+    size: int
+    keep_from: int
+    keep_to: int
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _cover(frames: int, sizes: tuple[int, ...], overlap: int) -> tuple[int, ...]:
+    """Window sizes of least total length whose kept parts span `frames`: a lone window keeps its
+    size, each junction costs `overlap` (every size exceeds it)."""
+    big = sizes[-1]
+    if frames > 3 * big:  # long: whole largest windows, then the exact choice for what is left
+        n = -(-(frames - 3 * big) // (big - overlap))
+        return (big,) * n + _cover(frames - n * (big - overlap), sizes, overlap)
+    best: tuple[int, ...] | None = None
+    for w in sizes:
+        plan = (w,) if w >= frames else (w, *_cover(frames - w + overlap, sizes, overlap))
+        if best is None or (sum(plan), len(plan)) < (sum(best), len(best)):
+            best = plan
+    assert best is not None
+    return best
+
+
+def plan_windows(frames: int, sizes: Sequence[int], reach: int, align: int = 1) -> list[Window]:
+    """Windows of `sizes` (each > 2·reach + align) whose kept audio tiles frames [0, frames).
+
+    Audio of a frame at least `reach` frames from a window's cut edges is what the whole utterance
+    gives, since nothing further reaches it; at the utterance's own edges the window sees the same
+    zeros as whole-utterance vocoding (its start at 0, its end masked). So the first window starts
+    at frame 0, each later one `reach` frames before the audio still missing (at a multiple of
+    `align`), the last one ends at the utterance's end where it can.
+    """
+    sizes = tuple(sorted(sizes))
+    if not sizes or sizes[0] <= 2 * reach + align - 1:
+        raise ConfigError(f"vocoder windows {list(sizes)} must each exceed twice the reach {reach} (+ {align - 1})")
+    queue = sorted(_cover(max(int(frames), 1), sizes, 2 * reach), reverse=True)
+    out: list[Window] = []
+    done = 0
+    while done < frames:
+        size = queue.pop(0) if queue else sizes[-1]
+        start = 0 if not out else max(0, min(done - reach, frames - size)) // align * align
+        end = frames if start + size >= frames else start + size - reach
+        out.append(Window(start, size, done, end))
+        done = end
+    return out
+
+
+class Windowed(NamedTuple):
+    """A batch of utterances cut into vocoder windows, stacked per window size."""
+
+    mels: dict[int, np.ndarray]  # size → (k, num_mels, size) windows
+    lengths: dict[int, np.ndarray]  # size → (k,) frames of each window inside its utterance
+    pieces: list[list[tuple[int, int, Window]]]  # per utterance, in order: (size, row, window)
+
+
+def cut_windows(mel: np.ndarray, lengths: Sequence[int], sizes: Sequence[int], reach: int, align: int = 1) -> Windowed:
+    """mel (B, num_mels, T) with true `lengths` → its windows (`plan_windows`), grouped by size."""
+    rows: dict[int, list[np.ndarray]] = {}
+    lens: dict[int, list[int]] = {}
+    pieces = []
+    for item, n in enumerate(lengths):
+        mine = []
+        for w in plan_windows(int(n), sizes, reach, align):
+            window = np.zeros((mel.shape[1], w.size), mel.dtype)
+            valid = min(w.size, int(n) - w.start)
+            window[:, :valid] = mel[item, :, w.start : w.start + valid]
+            mine.append((w.size, len(rows.setdefault(w.size, [])), w))
+            rows[w.size].append(window)
+            lens.setdefault(w.size, []).append(valid)
+        pieces.append(mine)
+    return Windowed({s: np.stack(r) for s, r in rows.items()}, {s: np.asarray(v, np.int32) for s, v in lens.items()},
+                    pieces)
+
+
+def run_windows(windowed: Windowed, batch_buckets: Sequence[int],
+                vocode: Callable[[np.ndarray, np.ndarray], Any]) -> dict[int, list[tuple[int, Any]]]:
+    """`vocode(mels (b, num_mels, size), lengths (b,))` over every window, b from `batch_buckets`
+    (`buckets.split_rows`; padded rows have length 0): size → [(first row, audio (b, size·hop))],
+    still computing."""
+    out: dict[int, list[tuple[int, Any]]] = {}
+    for size, mels in windowed.mels.items():
+        row = 0
+        for b in buckets.split_rows(len(mels), batch_buckets):
+            part, lens = mels[row : row + b], windowed.lengths[size][row : row + b]
+            pad = b - len(part)
+            if pad:
+                part = np.concatenate([part, np.zeros((pad, *part.shape[1:]), part.dtype)])
+                lens = np.concatenate([lens, np.zeros(pad, np.int32)])
+            out.setdefault(size, []).append((row, vocode(part, lens)))
+            row += b
+    return out
+
+
+def join_windows(windowed: Windowed, audio: Mapping[int, list[tuple[int, Any]]], hop: int) -> list[np.ndarray]:
+    """Each utterance's audio from its windows' kept parts (`run_windows`' results, waited for here)."""
+    stacked = {size: np.concatenate([np.asarray(a) for _, a in parts])[: len(windowed.mels[size])]
+               for size, parts in audio.items()}
+    return [np.concatenate([stacked[size][row, (w.keep_from - w.start) * hop : (w.keep_to - w.start) * hop]
+                            for size, row, w in item]) if item else np.zeros(0, np.float32) for item in windowed.pieces]
+
+
 class HiFiGAN:
     """A loaded vocoder: config, `params` (the checkpoint's form), `inference_params` (`prepare`d for
     this backend) and compiled functions. mel (B, num_mels, T) → audio (B, T·hop).
 
     `dtype=jnp.bfloat16` computes in bf16 (for TPU/GPU; params are cast once, audio is float32).
-    Each new (B, T) compiles once; the engine buckets shapes and calls `generate` directly.
+    Every length runs as overlapping windows of `buckets.VOCODER_WINDOWS` frames (`plan_windows`),
+    batched by `buckets.BATCH_BUCKETS`, so a few programs serve any mel (`windows` overrides the
+    sizes); the result is whole-utterance vocoding to float rounding.
     """
 
-    def __init__(self, config: HiFiGANConfig, params: Any, *, dtype: Any = jnp.float32):
+    def __init__(self, config: HiFiGANConfig, params: Any, *, dtype: Any = jnp.float32,
+                 windows: Sequence[int] = buckets.VOCODER_WINDOWS):
         self.config = config
         self.dtype = jnp.dtype(dtype)
         self.params = jax.tree.map(lambda p: jnp.asarray(p, self.dtype), params)
         self.inference_params = prepare(self.params)
         self._generate = jax.jit(functools.partial(generate, config=config, dtype=self.dtype))
+        self.windows = buckets.vocoder_windows(windows, config.receptive_field_frames)
         self._denoise = jax.jit(denoiser.denoise)
         self._bias: jax.Array | None = None
 
@@ -365,20 +474,28 @@ class HiFiGAN:
     def bias_spectrum(self) -> jax.Array:
         """The denoiser's bias: this generator's output for an all-zero mel, STFT frame 0."""
         if self._bias is None:
-            zeros = jnp.zeros((1, self.config.num_mels, denoiser.BIAS_MEL_FRAMES), jnp.float32)
-            self._bias = jax.jit(denoiser.bias_spectrum)(self._generate(self.inference_params, zeros))
+            zeros = np.zeros((1, self.config.num_mels, denoiser.BIAS_MEL_FRAMES), np.float32)
+            self._bias = jax.jit(denoiser.bias_spectrum)(self(zeros))
         return self._bias
 
     def __call__(self, mel: Any, denoise: float = 0.0, lengths: Any = None) -> jax.Array:
         """Audio for `mel`; `denoise` > 0 applies NVIDIA's denoiser with that strength (scripts use 0.01).
 
-        `lengths` (B,) frames: exact per-item audio in a padded batch (see `generate`). Denoising
-        looks n_fft/2 samples ahead, so trim padded items before denoising them for exact tails.
+        `lengths` (B,) frames: exact per-item audio in a padded batch, zeros past each item's end.
+        Denoising looks n_fft/2 samples ahead, so trim padded items before denoising them for exact tails.
         """
-        mel = jnp.asarray(mel, jnp.float32)
+        mel = np.asarray(mel, np.float32)
         if mel.ndim != 3 or mel.shape[1] != self.config.num_mels or mel.shape[2] < 1:
             raise InputError(f"mel must be (batch, {self.config.num_mels}, frames) with frames >= 1, got {tuple(mel.shape)}")
-        audio = self._generate(self.inference_params, mel, None if lengths is None else jnp.asarray(lengths, jnp.int32))
+        b, _, t = mel.shape
+        lengths = np.full(b, t) if lengths is None else np.clip(np.asarray(lengths, np.int64).reshape(b), 0, t)
+        windowed = cut_windows(mel, lengths, self.windows, self.config.receptive_field_frames)
+        kind = "cpu" if jax.default_backend() == "cpu" else "accelerator"
+        parts = run_windows(windowed, buckets.BATCH_BUCKETS[kind], lambda m, n: self._generate(self.inference_params, m, n))
+        audio = np.zeros((b, t * self.config.hop_length), np.float32)
+        for item, clip in enumerate(join_windows(windowed, parts, self.config.hop_length)):
+            audio[item, : len(clip)] = clip
+        audio = jax.device_put(audio)  # not jnp.asarray: that compiles a copy per shape
         if denoise:
             audio = self._denoise(audio, self.bias_spectrum, denoise)
         return audio
