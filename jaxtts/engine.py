@@ -117,8 +117,8 @@ class Synthesizer:
     token_buckets, frame_buckets, batch_buckets, vocoder_windows: the static shapes; the number of
     programs is at most |batch|·|token| encodes (per pitch transform) + |batch|·|frame| decodes +
     |batch|·|windows| vocoders (per denoise on-off); `program_bound` computes it.
-    An utterance longer than the largest frame bucket gets a multiple of it. Frame and batch
-    buckets default per kind of device (see `FRAME_BUCKETS`, `BATCH_BUCKETS`).
+    An utterance longer than the largest frame bucket gets a multiple of it. All bucket tables
+    default per kind of device (see `buckets.TOKEN_BUCKETS`, `FRAME_BUCKETS`, `BATCH_BUCKETS`).
     denoise: default denoiser strength. dtype: compute dtype for both models (default: each
     model's own; jnp.bfloat16 for speed on TPU/GPU). silence_s: pause between sentences.
     devices: where batches are sharded (default: all local devices).
@@ -129,7 +129,7 @@ class Synthesizer:
     (for tests and benchmarks).
     """
 
-    def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] = TOKEN_BUCKETS,
+    def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] | None = None,
                  frame_buckets: Sequence[int] | None = None, batch_buckets: Sequence[int] | None = None,
                  vocoder_windows: Sequence[int] = buckets.VOCODER_WINDOWS, denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
@@ -138,7 +138,8 @@ class Synthesizer:
         if fc.n_mel_channels != hc.num_mels:
             raise ConfigError(f"FastPitch makes {fc.n_mel_channels}-band mels but HiFi-GAN takes {hc.num_mels}")
         devices = list(devices or jax.local_devices())
-        kind = "cpu" if devices[0].platform == "cpu" else "accelerator"
+        kind = buckets.kind(devices[0].platform)
+        token_buckets = TOKEN_BUCKETS[kind] if token_buckets is None else token_buckets
         frame_buckets = FRAME_BUCKETS[kind] if frame_buckets is None else frame_buckets
         batch_buckets = BATCH_BUCKETS[kind] if batch_buckets is None else batch_buckets
         for name, sizes in (("token_buckets", token_buckets), ("frame_buckets", frame_buckets), ("batch_buckets", batch_buckets)):
@@ -164,7 +165,9 @@ class Synthesizer:
         r = hc.receptive_field_frames
         self._reach = {False: (r, 1), True: (r + -(-denoiser.N_FFT // self.hop),
                                              denoiser.HOP // np.gcd(self.hop, denoiser.HOP))}
-        self.vocoder_windows = buckets.vocoder_windows(vocoder_windows, sum(self._reach[True]))
+        self.vocoder_windows = buckets.vocoder_windows(vocoder_windows, r)
+        self._windows = {False: self.vocoder_windows,
+                         True: buckets.vocoder_windows(self.vocoder_windows, *self._reach[True])}
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
         self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
         self._programs: dict[tuple, Any] = {}
@@ -186,7 +189,7 @@ class Synthesizer:
         """The most programs this synthesizer can compile for one pitch transform and both denoise
         settings: the size of its bucket tables' product, as the class docstring counts it."""
         b = len(self.batch_buckets)
-        return b * (len(self.token_buckets) + len(self.frame_buckets) + 2 * len(self.vocoder_windows))
+        return b * (len(self.token_buckets) + len(self.frame_buckets) + len(self._windows[False]) + len(self._windows[True]))
 
     def synthesize(self, text: str, **controls: Any) -> np.ndarray:
         """Audio for `text` (float32 at `sample_rate` Hz): sentences with `silence_s` between them.
@@ -287,7 +290,7 @@ class Synthesizer:
                 self._encode_program(b, n, c.pitch_transform)
             for t in self.frame_buckets:
                 self._decode_program(b, t)
-            for w in self.vocoder_windows:
+            for w in self._windows[c.denoise > 0]:
                 self._vocode_program(b, w, c.denoise > 0)
         return self.compile_count - before
 
@@ -389,7 +392,7 @@ class Synthesizer:
         mel = np.asarray(self._decode_program(b, t)(self._fp_params, enc, reps), np.float32)  # waits for decode
         denoise = c.denoise > 0
         reach, align = self._reach[denoise]
-        windowed = hg.cut_windows(mel, frames, self.vocoder_windows, reach, align)
+        windowed = hg.cut_windows(mel, frames, self._windows[denoise], reach, align)
         extra = (controls.denoise, self._bias()) if denoise else (controls.denoise,)
 
         def vocode(m: np.ndarray, n: np.ndarray) -> jax.Array:

@@ -33,7 +33,6 @@ from converters import hifigan as hg_converter
 from converters.load import to_numpy
 from jaxtts import checkpoint
 from jaxtts.errors import InputError, JaxTTSError
-from jaxtts.models import buckets
 from jaxtts.models import denoiser as jax_denoiser
 from jaxtts.models import fastpitch as jax_fastpitch
 from jaxtts.models import hifigan as jax_hifigan
@@ -206,14 +205,9 @@ class HiFiGAN(_JaxModule):
         return cls.wrap(checkpoint.load_hifigan(path, config=config, dtype=dtype))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """Audio of the whole mel of every item, exactly; frames run padded to the frame buckets of
-        `buckets.bucket_length` (masked, so the padding changes nothing) to compile once per bucket,
-        not per length."""
-        b, _, t = mel.shape
-        bucket = buckets.bucket_length(t, buckets.FRAME_STEP)
-        x = jnp.pad(to_jax(mel.float()), ((0, 0), (0, 0), (0, bucket - t)))
-        audio = self.model(x, lengths=np.full(b, t, np.int32))[:, : t * self.model.config.hop_length]
-        return to_torch(audio, mel.device).unsqueeze(1)
+        """Audio of the whole mel of every item, exactly: the JAX model runs it in its vocoder
+        windows (`hifigan.plan_windows`), so a new length compiles nothing."""
+        return to_torch(self.model(_host(mel.float())), mel.device).unsqueeze(1)
 
     def remove_weight_norm(self) -> None:
         """NVIDIA's loader calls this; the weights are already folded."""

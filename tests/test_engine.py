@@ -25,6 +25,8 @@ from jaxtts.text import to_ids
 from jaxtts.text.encoder import TextEncoder
 from jaxtts.text.symbols import SPACE_ID, SYMBOL_SETS, SYMBOLS
 
+from compiles import programs_built
+
 BUCKETS = {"token_buckets": (64, 128, 256), "frame_buckets": (256, 512, 1024, 2048, 4096), "batch_buckets": (2,)}
 TEXT = ("The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 for 2 coffees! "
         "Was it worth it? Nobody knows. She sells sea shells by the sea shore; the shells are real. The end.")
@@ -136,7 +138,7 @@ def _all_cuts(n: int, biggest: int, start: int = 0):
 def test_batches_are_cut_where_padding_costs_least(seed):
     rng = random.Random(seed)
     lengths = sorted(rng.choice([3, 15, 40, 90, 250, 500]) for _ in range(rng.randint(1, 8)))
-    batches, tokens = (1, 2, 4), buckets.TOKEN_BUCKETS
+    batches, tokens = (1, 2, 4), buckets.TOKEN_BUCKETS["accelerator"]
 
     def cost(ends):
         return sum(buckets.pick(j - i, batches) * buckets.pick(lengths[j - 1], tokens) + buckets.LAUNCH_COST
@@ -148,7 +150,7 @@ def test_batches_are_cut_where_padding_costs_least(seed):
 
 
 def test_a_batch_of_long_sentences_stays_within_the_memory_budget():
-    batches, tokens = (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS
+    batches, tokens = (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS["accelerator"]
     for length in (100, 250, 500):
         ends = buckets.partition([length] * 64, batches, tokens, max_slots=4096)
         sizes = [j - i for i, j in zip([0, *ends], ends)]
@@ -158,9 +160,9 @@ def test_a_batch_of_long_sentences_stays_within_the_memory_budget():
 
 
 def test_short_sentences_are_not_padded_to_a_long_ones_batch():
-    ends = buckets.partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS)
+    ends = buckets.partition([12] * 10 + [480, 500], (1, 2, 4, 8, 16, 32), buckets.TOKEN_BUCKETS["accelerator"])
     assert 10 in ends and ends[-1] == 12  # the two long ones form their own batch
-    assert buckets.partition([12] * 5, (1,), buckets.TOKEN_BUCKETS) == [1, 2, 3, 4, 5]
+    assert buckets.partition([12] * 5, (1,), buckets.TOKEN_BUCKETS["accelerator"]) == [1, 2, 3, 4, 5]
 
 
 def test_silence_separates_sentences(synth, models):
@@ -360,3 +362,39 @@ def test_bfloat16_gives_finite_audio_of_about_the_same_length(models, synth):
     text = "Half precision for accelerators."
     low, full = half.synthesize(text), synth.synthesize(text)
     assert np.isfinite(low).all() and abs(len(low) - len(full)) < 0.1 * len(full)
+
+
+def test_default_cpu_synthesizer_can_compile_at_most_24_programs(models):
+    """The bound follows from the default tables: encoders per token bucket, decoders per frame
+    bucket, vocoders per window size with and without the denoiser (batch bucket 1 on a CPU), for
+    a vocoder at NVIDIA's hop and receptive field."""
+    hc = dataclasses.replace(hg.PUBLISHED["v1"], upsample_initial_channel=16)  # its hop and reach, fewer channels
+    vocoder = hg.HiFiGAN(hc, jax.tree.map(lambda p: np.zeros(p.shape, p.dtype), hg.param_shapes(hc)))
+    synth = engine.Synthesizer(models[0], vocoder, compilation_cache=False, devices=jax.devices("cpu")[:1])
+    assert synth.token_buckets == buckets.TOKEN_BUCKETS["cpu"] and synth.batch_buckets == (1,)
+    assert synth.frame_buckets == buckets.FRAME_BUCKETS["cpu"]
+    assert synth.frame_buckets[-1] == buckets.MAX_SENTENCE_FRAMES  # no frame count falls past the table
+    assert synth.vocoder_windows == buckets.VOCODER_WINDOWS == (64, 256)
+    assert synth.program_bound == 5 + 15 + 2 * 2 == 24
+
+
+def test_no_new_compilation_after_40_random_texts_without_warmup(models):
+    """Default settings, no warmup(): the next 60 random texts (1-400 characters) build nothing,
+    counted both by the engine and by JAX's own compile events."""
+    synth = engine.Synthesizer(*models, compilation_cache=False, devices=jax.devices("cpu")[:1])
+    rng = random.Random(16)
+    texts = [random_text(rng) for _ in range(100)]
+
+    def speak(batch: list[str]) -> None:
+        for text in batch:
+            try:
+                synth.synthesize(text)
+            except TextError:
+                pass
+
+    speak(texts[:40])
+    programs, built = synth.compile_count, programs_built()
+    assert 0 < programs <= synth.program_bound
+    speak(texts[40:])
+    assert synth.compile_count == programs
+    assert programs_built() == built

@@ -22,6 +22,7 @@ from jaxtts.models.hifigan import (
     PUBLISHED, WINOGRAD_MIN_CHANNELS, Generator, HiFiGAN, HiFiGANConfig, generate, plan_windows, prepare,
 )
 
+from compiles import programs_built
 from checkpoints import (
     fastpitch_1_0_config, fastpitch_checkpoint, hifigan_state_dict, write_jik876_hifigan, write_nvidia_hifigan,
 )
@@ -378,16 +379,6 @@ def test_bfloat16_path_is_close(small_model, small_params):
 # Windowed vocoding: a few programs for every length, whole-utterance results
 # ----------------------------------------------------------------------------------------------
 
-_COMPILES = [0]
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _secs, **_: _COMPILES.__setitem__(0, _COMPILES[0] + (event == "/jax/core/compile/backend_compile_duration")))
-
-
-def backend_compiles() -> int:
-    """XLA compilations in this process so far (JAX reports each one as a monitoring event)."""
-    return _COMPILES[0]
-
-
 @pytest.mark.parametrize("reach", [1, 13, 20])
 @pytest.mark.parametrize("sizes", [(64, 256), (256,), (96, 128, 512)])
 def test_windows_tile_the_utterance_and_keep_only_exact_audio(sizes, reach):
@@ -433,10 +424,10 @@ def test_direct_calls_compile_per_window_size_not_per_length():
     first = None
     for n in (3, 40, 255, 300, 777):
         mel = random_mel(n, seed=n)
-        before = backend_compiles()
+        before = programs_built()
         audio = np.asarray(vocoder(mel))
-        first = backend_compiles() - before if first is None else first
+        first = programs_built() - before if first is None else first
         if n != 3:
-            assert backend_compiles() == before, f"{n} frames compiled"
+            assert programs_built() == before, f"{n} frames compiled"
         np.testing.assert_allclose(audio[0], np.asarray(whole(vocoder.inference_params, mel))[0], atol=1e-5)
     assert 1 <= first <= len(vocoder.windows)  # one program per window size (batch bucket 1 on a CPU)

@@ -1,18 +1,18 @@
 """Padded sizes: every shape a compiled program sees comes from here, so the number of programs is
 bounded. Two policies share this module:
 
-- open-ended lengths (`bucket_length`, for a model's own `infer` and `jaxtts.torch`): any length,
-  rounded to a grain that grows with it;
-- bounded tables (`geometric_buckets`, for the engine): a fixed set of token, frame and batch
-  sizes, compiled ahead of time, with `pick` choosing one and `partition` cutting sorted
-  sentences into the batches that pad least.
+- open-ended lengths (`bucket_length`, for training batches): any length, rounded to a grain that
+  grows with it;
+- bounded tables (`geometric_buckets`, per kind of device), for the engine and for a model's own
+  `infer`, `HiFiGAN(mel)` and `jaxtts.torch`: a fixed set of token, frame, batch and vocoder window
+  sizes, with `pick` choosing one and `partition` cutting sorted sentences into the batches that
+  pad least.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-TOKEN_STEP = 16  # `bucket_length` grains of `infer`: ≤ 12.5 % padding past 8 steps, a few dozen shapes
-FRAME_STEP = 64
+FRAME_STEP = 64  # the grain of a vocoder window no table offers (`vocoder_windows`)
 
 
 def bucket_length(n: int, step: int) -> int:
@@ -32,13 +32,17 @@ def geometric_buckets(lo: int, hi: int, per_octave: int = 4) -> tuple[int, ...]:
     return (*sizes, hi)
 
 
-TOKEN_BUCKETS = geometric_buckets(16, 512, 4)  # 16, 20, 24, 28, 32, 40, ... 512: at most 25 % padding
-# Default frame and batch buckets per kind of device. A CPU is as busy with one sentence as with
-# eight, so batching would only add padding, and padded frames cost it real time: fine frame
-# buckets (at most 6.25 % padding; each compiles once per machine with the persistent cache).
-# Accelerators gain from batches, and compile more slowly than they compute: coarser frame buckets
-# (at most 25 %), so fewer programs. 4096 frames = 47 s at NVIDIA's hop and rate.
-FRAME_BUCKETS = {"cpu": geometric_buckets(64, 4096, 16), "accelerator": geometric_buckets(64, 4096, 4)}
+# Default token, frame and batch buckets per kind of device. A CPU is as busy with one sentence as
+# with eight, so batching would only add padding; what it pays for is compilation, once per bucket
+# (the persistent cache only helps the next process). So its tables are coarse and bounded, so
+# that a synthesizer soon holds every program it will ever need: tokens in octaves up to 128 and one
+# bucket above (the encoder is a small part of the work, padding it is cheap), frames two per
+# octave (at most 50 % decoder padding) up to MAX_SENTENCE_FRAMES, the most a sentence may be;
+# the vocoder, the most expensive program, runs in a few windows (VOCODER_WINDOWS) whatever the
+# length. Accelerators gain from batches, and compile more slowly than they compute: batch buckets,
+# token buckets at most 25 % apart, frame buckets at most 25 %. 4096 frames = 47 s at NVIDIA's hop.
+TOKEN_BUCKETS = {"cpu": (16, 32, 64, 128, 512), "accelerator": geometric_buckets(16, 512, 4)}
+FRAME_BUCKETS = {"cpu": geometric_buckets(64, 8192, 2), "accelerator": geometric_buckets(64, 4096, 4)}
 BATCH_BUCKETS = {"cpu": (1,), "accelerator": (1, 2, 4, 8, 16, 32)}
 
 # The mel windows (frames) the vocoder runs: every utterance is cut into overlapping windows of these
@@ -56,16 +60,23 @@ LAUNCH_COST = 64
 # 20,000 frames, whose FastPitch 1.1 + HiFi-GAN v1 program fits a 16 GB accelerator (XLA's memory
 # analysis), so long sentences batch by 16 or 8, not 32.
 MAX_BATCH_SLOTS = 4096
-# The most mel frames any one sentence may become (twice the largest frame bucket): the engine checks
+# The most mel frames any one sentence may become (twice the largest accelerator frame bucket): the engine checks
 # it between its two programs, before the vocoder allocates anything for the sentence.
 MAX_SENTENCE_FRAMES = 8192
 
 
-def vocoder_windows(table: Sequence[int], reach: int) -> tuple[int, ...]:
-    """The sizes of `table` at least 4·`reach` frames, so every window keeps more than it overlaps;
-    without one, the smallest multiple of FRAME_STEP that is."""
-    usable = tuple(sorted({int(w) for w in table if int(w) >= 4 * reach}))
-    return usable or (-(-4 * reach // FRAME_STEP) * FRAME_STEP,)
+def kind(platform: str) -> str:
+    """The key of the tables above for a JAX platform name ("cpu", "gpu", "tpu")."""
+    return "cpu" if platform == "cpu" else "accelerator"
+
+
+def vocoder_windows(table: Sequence[int], reach: int, align: int = 1) -> tuple[int, ...]:
+    """The sizes of `table` of at least 3·`reach` frames (each window keeps at least its reach) and
+    more than 2·`reach` + `align` - 1 (what `hifigan.plan_windows` needs); without one, the smallest
+    multiple of FRAME_STEP that is."""
+    least = max(3 * reach, 2 * reach + align)
+    usable = tuple(sorted({int(w) for w in table if int(w) >= least}))
+    return usable or (-(-least // FRAME_STEP) * FRAME_STEP,)
 
 
 def split_rows(n: int, batch_buckets: Sequence[int]) -> list[int]:

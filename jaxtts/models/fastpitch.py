@@ -645,9 +645,9 @@ class FastPitch:
         speaker's mean; flatten/invert as inference.py; `pitch_transform` is a jax function with
         NVIDIA's signature (see `encode`; pass the same object each call to reuse its compilation).
         Targets are (B, N) like ids. Scalars apply to every text, (B,) arrays per text.
-        The token axis is padded to `buckets.bucket_length(N, buckets.TOKEN_STEP)` and the frame
-        axis to `buckets.bucket_length(T, buckets.FRAME_STEP)` (each new bucket compiles once);
-        outputs are trimmed back.
+        The token and frame axes are padded to the engine's buckets (`buckets.TOKEN_BUCKETS`,
+        `FRAME_BUCKETS` for this backend; each compiles once, any length past the largest a multiple
+        of it); outputs are trimmed back on the host, so a new length compiles nothing.
         """
         c = self.config
         ids, lengths = check_ids(c, ids, lengths)
@@ -665,13 +665,19 @@ class FastPitch:
             raise InputError("dur_tgt must be >= 0 frames")
 
         n = int(lengths.max())
-        bucket = buckets.bucket_length(n, buckets.TOKEN_STEP)
+        kind = buckets.kind(jax.default_backend())
+        bucket = buckets.pick(n, buckets.TOKEN_BUCKETS[kind])
         enc = self.encode(self.inference_params, _pad_tokens(ids, bucket), lengths, controls.arrays(),
                           dur_tgt=_pad_tokens(dur_tgt, bucket), pitch_tgt=_pad_tokens(pitch_tgt, bucket),
                           energy_tgt=_pad_tokens(energy_tgt, bucket))
-        t = int(np.max(enc.mel_lens))  # the one host sync: the frame bucket depends on it
-        frames = buckets.bucket_length(t, buckets.FRAME_STEP)
+        t = int(np.asarray(enc.mel_lens).max())  # the one host sync: the frame bucket depends on it
+        frames = buckets.pick(t, buckets.FRAME_BUCKETS[kind])
         mel, mel_lens = self.decode(self.inference_params, enc.enc, enc.reps, n_frames=frames)
-        pitch = enc.pitch[:, 0, :n] if f == 1 else enc.pitch[..., :n]
-        energy = None if enc.energy is None else enc.energy[:, :n]
-        return FastPitchOutput(mel[:, :, :t], mel_lens, enc.reps[:, :n], pitch, energy, enc.dur_pred[:, :n])
+
+        def crop(x: jax.Array, *index: Any) -> jax.Array:  # on the host: a device slice compiles per shape
+            return jax.device_put(np.asarray(x)[index])
+
+        pitch = crop(enc.pitch, slice(None), 0, slice(n)) if f == 1 else crop(enc.pitch, Ellipsis, slice(n))
+        energy = None if enc.energy is None else crop(enc.energy, slice(None), slice(n))
+        return FastPitchOutput(crop(mel, Ellipsis, slice(t)), mel_lens, crop(enc.reps, slice(None), slice(n)), pitch,
+                               energy, crop(enc.dur_pred, slice(None), slice(n)))

@@ -490,8 +490,7 @@ class HiFiGAN:
         b, _, t = mel.shape
         lengths = np.full(b, t) if lengths is None else np.clip(np.asarray(lengths, np.int64).reshape(b), 0, t)
         windowed = cut_windows(mel, lengths, self.windows, self.config.receptive_field_frames)
-        kind = "cpu" if jax.default_backend() == "cpu" else "accelerator"
-        parts = run_windows(windowed, buckets.BATCH_BUCKETS[kind], lambda m, n: self._generate(self.inference_params, m, n))
+        parts = run_windows(windowed, buckets.BATCH_BUCKETS[buckets.kind(jax.default_backend())], lambda m, n: self._generate(self.inference_params, m, n))
         audio = np.zeros((b, t * self.config.hop_length), np.float32)
         for item, clip in enumerate(join_windows(windowed, parts, self.config.hop_length)):
             audio[item, : len(clip)] = clip
