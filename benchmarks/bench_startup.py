@@ -267,8 +267,7 @@ def drift(cache: Path, quick: bool) -> dict:
         synth.synthesize(t)
     return {"texts": [first, second], "max_chars": max_chars, "compiled_by_first": after_first,
             "compiled_by_second": synth.compile_count - after_first, "target_second": 0,
-            "programs_possible": len(synth.token_buckets) * len(synth.batch_buckets)
-            + len(synth.frame_buckets) * len(synth.batch_buckets),
+            "programs_possible": synth.program_bound,
             "wall_s": round(time.perf_counter() - start, 1)}
 
 

@@ -125,8 +125,8 @@ class Synthesizer:
     compilation_cache: JAX's persistent cache directory; True = `<jaxtts cache>/xla`, False =
     leave JAX's setting alone. A directory set through JAX itself always wins.
 
-    `stats` counts batches, sentences, frames and padded_frames rendered, and programs compiled
-    (for tests and benchmarks).
+    `stats` counts batches, sentences, frames, padded_frames decoded, vocoded_frames (the windows'
+    frames), and programs compiled (for tests and benchmarks).
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] | None = None,
