@@ -105,9 +105,9 @@ def test_no_compilation_after_warmup_for_200_random_texts(synth):
 def test_compile_count_is_bounded_by_the_bucket_tables(synth):
     synth.warmup()
     b, n, t = (len(BUCKETS[k]) for k in ("batch_buckets", "token_buckets", "frame_buckets"))
-    w = len(synth.vocoder_windows)
-    assert synth.compile_count == b * n + b * t + b * w
-    assert synth.program_bound == b * n + b * t + 2 * b * w  # and the denoised vocoders
+    assert synth.compile_count == b * n + b * t + b * len(synth.vocoder_windows)
+    synth.warmup(denoise=0.01)  # the vocoders with the denoiser (their windows may be wider)
+    assert synth.compile_count == synth.program_bound
     assert synth.warmup() == 0
 
 
