@@ -12,10 +12,10 @@ Per group of sentences:
 
 `encode` pads its output to the largest token bucket, so `decode` depends on (batch, frames)
 only; the vocoder is convolutional, so a few window sizes serve every length
-(`buckets.VOCODER_WINDOWS`) and the expensive vocoder programs do not grow with the frame buckets. Both models mask every
-padded position, so an utterance sounds the same alone, in any batch and in any bucket. While
-the host collects group n, group n+1 already runs on the device, and the worker thread turns the
-text of group n+2 into ids (JAX releases the GIL while it computes).
+(`buckets.VOCODER_WINDOWS`) and the expensive vocoder programs do not grow with the frame
+buckets. Both models mask every padded position, so an utterance sounds the same alone, in any
+batch and in any bucket. While the host collects group n, group n+1 already runs on the device,
+and the worker thread turns the text of group n+2 into ids (JAX releases the GIL while it computes).
 
 Programs are compiled ahead of time and kept in a dict, so `compile_count` is exact and a shape
 outside the bucket tables never compiles behind the caller's back. JAX's persistent compilation cache is on
@@ -131,7 +131,8 @@ class Synthesizer:
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] | None = None,
                  frame_buckets: Sequence[int] | None = None, batch_buckets: Sequence[int] | None = None,
-                 vocoder_windows: Sequence[int] = buckets.VOCODER_WINDOWS, denoise: float = 0.0, dtype: Any = None, silence_s: float = 0.2,
+                 vocoder_windows: Sequence[int] = buckets.VOCODER_WINDOWS, denoise: float = 0.0, dtype: Any = None,
+                 silence_s: float = 0.2,
                  devices: Sequence[jax.Device] | None = None, compilation_cache: bool | str | Path = True) -> None:
         fc, hc = fastpitch.config, hifigan.config
         self.text = (fastpitch.text or TextEncoder()).check(fc.n_symbols, speakable=True)  # how to write its ids
@@ -142,7 +143,8 @@ class Synthesizer:
         token_buckets = TOKEN_BUCKETS[kind] if token_buckets is None else token_buckets
         frame_buckets = FRAME_BUCKETS[kind] if frame_buckets is None else frame_buckets
         batch_buckets = BATCH_BUCKETS[kind] if batch_buckets is None else batch_buckets
-        for name, sizes in (("token_buckets", token_buckets), ("frame_buckets", frame_buckets), ("batch_buckets", batch_buckets)):
+        for name, sizes in (("token_buckets", token_buckets), ("frame_buckets", frame_buckets),
+                            ("batch_buckets", batch_buckets), ("vocoder_windows", vocoder_windows)):
             if not sizes or any(int(s) < 1 for s in sizes):
                 raise InputError(f"{name} must be positive sizes, got {list(sizes)}")
         if not np.isfinite(silence_s) or silence_s < 0:
@@ -189,7 +191,8 @@ class Synthesizer:
         """The most programs this synthesizer can compile for one pitch transform and both denoise
         settings: the size of its bucket tables' product, as the class docstring counts it."""
         b = len(self.batch_buckets)
-        return b * (len(self.token_buckets) + len(self.frame_buckets) + len(self._windows[False]) + len(self._windows[True]))
+        vocoders = len(self._windows[False]) + len(self._windows[True])
+        return b * (len(self.token_buckets) + len(self.frame_buckets) + vocoders)
 
     def synthesize(self, text: str, **controls: Any) -> np.ndarray:
         """Audio for `text` (float32 at `sample_rate` Hz): sentences with `silence_s` between them.
