@@ -168,8 +168,7 @@ class Synthesizer:
         self._reach = {False: (r, 1), True: (r + -(-denoiser.N_FFT // self.hop),
                                              denoiser.HOP // np.gcd(self.hop, denoiser.HOP))}
         self.vocoder_windows = buckets.vocoder_windows(vocoder_windows, r)
-        self._windows = {False: self.vocoder_windows,
-                         True: buckets.vocoder_windows(self.vocoder_windows, *self._reach[True])}
+        self.denoise_windows = buckets.vocoder_windows(self.vocoder_windows, *self._reach[True])
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
         self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
         self._programs: dict[tuple, Any] = {}
@@ -191,7 +190,7 @@ class Synthesizer:
         """The most programs this synthesizer can compile for one pitch transform and both denoise
         settings: the size of its bucket tables' product, as the class docstring counts it."""
         b = len(self.batch_buckets)
-        vocoders = len(self._windows[False]) + len(self._windows[True])
+        vocoders = len(self.vocoder_windows) + len(self.denoise_windows)
         return b * (len(self.token_buckets) + len(self.frame_buckets) + vocoders)
 
     def synthesize(self, text: str, **controls: Any) -> np.ndarray:
@@ -293,7 +292,7 @@ class Synthesizer:
                 self._encode_program(b, n, c.pitch_transform)
             for t in self.frame_buckets:
                 self._decode_program(b, t)
-            for w in self._windows[c.denoise > 0]:
+            for w in self.denoise_windows if c.denoise > 0 else self.vocoder_windows:
                 self._vocode_program(b, w, c.denoise > 0)
         return self.compile_count - before
 
@@ -395,7 +394,7 @@ class Synthesizer:
         mel = np.asarray(self._decode_program(b, t)(self._fp_params, enc, reps), np.float32)  # waits for decode
         denoise = c.denoise > 0
         reach, align = self._reach[denoise]
-        windowed = hg.cut_windows(mel, frames, self._windows[denoise], reach, align)
+        windowed = hg.cut_windows(mel, frames, self.denoise_windows if denoise else self.vocoder_windows, reach, align)
         extra = (controls.denoise, self._bias()) if denoise else (controls.denoise,)
 
         def vocode(m: np.ndarray, n: np.ndarray) -> jax.Array:
