@@ -187,7 +187,7 @@ def bench(parser: argparse.ArgumentParser) -> Handler:
 
 def parity(parser: argparse.ArgumentParser) -> Handler:
     """Compare the PyTorch reference with the JAX models on your checkpoints, stage by stage."""
-    _model_arguments(parser)
+    _model_arguments(parser, voice=False)
     parser.add_argument("--xla", action="store_true", help="run the reference on torch_xla's device (TPU, GPU, or "
                                                            "PJRT_DEVICE=CPU) instead of eagerly on the CPU")
     parser.add_argument("--text", action="append", help="a text to compare on (repeatable; default: three built-in)")
@@ -322,20 +322,32 @@ def _control_arguments(parser: argparse.ArgumentParser) -> list[str]:
     return names
 
 
-def _model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fastpitch", metavar="PATH", help="FastPitch: .pt, .nemo or converted directory "
-                                                            "(default: NVIDIA's, from the cache; see `jaxtts download`)")
-    parser.add_argument("--hifigan", metavar="PATH", help="HiFi-GAN generator: .pt, .nemo or converted directory "
-                                                          "(default: NVIDIA's, from the cache)")
+def _model_arguments(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:
+    default = "the --voice's" if voice else "NVIDIA's, from the cache; see `jaxtts download`"
+    if voice:
+        parser.add_argument("--voice", choices=["auto", "jaxtts", "nvidia"], default="auto",
+                            help="jaxtts: the bundled voice (offline); nvidia: NVIDIA's published one (downloaded and "
+                                 "converted once); auto (default): NVIDIA's when already in the cache, else jaxtts")
+    parser.add_argument("--fastpitch", metavar="PATH", help=f"FastPitch: .pt, .nemo or converted directory (default: {default})")
+    parser.add_argument("--hifigan", metavar="PATH", help=f"HiFi-GAN generator: .pt, .nemo or converted directory (default: {default})")
     parser.add_argument("--ema", action="store_true", help="FastPitch: take the EMA weights of a .pt")
     parser.add_argument("--hifigan-config", metavar="JSON", help="jik876 HiFi-GAN: its config.json, if not beside it")
 
 
 def _model_paths(args: argparse.Namespace) -> dict[str, str | Path]:
-    """--fastpitch/--hifigan, the published ones from the cache where not given (downloaded once)."""
+    """--fastpitch/--hifigan; where not given, the --voice's (said on stderr unless --quiet), or for
+    commands without --voice the published ones from the cache (downloaded once)."""
     paths = {"fastpitch": args.fastpitch, "hifigan": args.hifigan}
     missing = [kind for kind, path in paths.items() if path is None]
-    if missing:
+    if missing and hasattr(args, "voice"):
+        from jaxtts.engine import find_voice
+
+        voice = find_voice(args.voice, progress=_progress(args))
+        paths = {"fastpitch": args.fastpitch or voice.fastpitch, "hifigan": args.hifigan or voice.hifigan}
+        if not args.quiet:
+            print(f"jaxtts: speaking with {voice.about}" if len(missing) == 2 else
+                  f"jaxtts: the {' and '.join(missing)} of {voice.name}'s voice", file=sys.stderr)
+    elif missing:
         from jaxtts import hub
 
         paths.update(hub.ensure_models(missing, progress=_progress(args)))

@@ -33,6 +33,7 @@ import collections
 import dataclasses
 import functools
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
@@ -492,25 +493,61 @@ def enable_compilation_cache(directory: str | Path | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
+VOICES = ("auto", "jaxtts", "nvidia")
+
+
+@dataclasses.dataclass(frozen=True)
+class Voice:
+    """A FastPitch + HiFi-GAN pair on disk, and how to tell a person which voice that is."""
+
+    name: str  # "jaxtts" | "nvidia"
+    fastpitch: Path
+    hifigan: Path
+
+    @property
+    def about(self) -> str:
+        if self.name == "jaxtts":
+            return ("jaxtts's own voice (FastPitch trained by jaxtts on festival's CMU SLT voice; "
+                    "jik876's LJSpeech HiFi-GAN); voice='nvidia' / --voice nvidia for NVIDIA's")
+        return "NVIDIA's published FastPitch + HiFi-GAN (LJSpeech)"
+
+
+def find_voice(voice: str = "auto", *, progress: bool = False) -> Voice:
+    """The model pair of `voice`: 'jaxtts' (bundled, offline), 'nvidia' (published; downloaded and
+    converted once), or 'auto': NVIDIA's when it is already in the jaxtts cache (the better voice, and
+    no network needed), else the bundled one, so a fresh offline install speaks."""
+    from jaxtts import hub, voices
+
+    if voice not in VOICES:
+        raise InputError(f"no voice {voice!r}; choose one of {', '.join(VOICES)}")
+    if voice == "nvidia" or (voice == "auto" and hub.cached()):
+        models = hub.ensure_models(progress=progress)
+        return Voice("nvidia", models["fastpitch"], models["hifigan"])
+    return Voice("jaxtts", voices.fastpitch_path(), voices.generator_path("lj"))
+
+
 _SYNTHESIZERS: collections.OrderedDict[tuple, Synthesizer] = collections.OrderedDict()
+_ANNOUNCED: set[str] = set()
 
 
 def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
-               hifigan: hg.HiFiGAN | str | Path | None = None, **controls: Any) -> np.ndarray:
-    """Speak `text`: float32 audio at the vocoder's rate (22,050 Hz for NVIDIA's). The one-line entry point.
+               hifigan: hg.HiFiGAN | str | Path | None = None, voice: str = "auto", **controls: Any) -> np.ndarray:
+    """Speak `text`: float32 audio at the vocoder's rate (22,050 Hz for both voices). The one-line entry point.
 
-    Models are loaded objects or paths (`.pt`, `.nemo`, converted directories); without them,
-    the published pair from the jaxtts cache (`jaxtts download`). Controls as `Synthesizer`.
-    One Synthesizer per model pair is kept, so later calls reuse the compiled programs.
+    Models are loaded objects or paths (`.pt`, `.nemo`, converted directories); the ones not given
+    come from `find_voice(voice)`, and the first use of each voice says on stderr which one speaks.
+    Controls as `Synthesizer`. One Synthesizer per model pair is kept, so later calls reuse the
+    compiled programs.
     """
     from jaxtts import checkpoint
 
     if fastpitch is None or hifigan is None:
-        from jaxtts import hub
-
-        models = hub.ensure_models()
-        fastpitch = models["fastpitch"] if fastpitch is None else fastpitch
-        hifigan = models["hifigan"] if hifigan is None else hifigan
+        chosen = find_voice(voice)
+        fastpitch = chosen.fastpitch if fastpitch is None else fastpitch
+        hifigan = chosen.hifigan if hifigan is None else hifigan
+        if chosen.name not in _ANNOUNCED:
+            _ANNOUNCED.add(chosen.name)
+            print(f"jaxtts: speaking with {chosen.about}", file=sys.stderr)
     key = tuple(str(Path(m).expanduser().resolve()) if isinstance(m, (str, Path)) else m for m in (fastpitch, hifigan))
     if key not in _SYNTHESIZERS:
         fp_model = checkpoint.load_fastpitch(fastpitch) if isinstance(fastpitch, (str, Path)) else fastpitch
