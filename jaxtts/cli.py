@@ -87,8 +87,8 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         acoustic, vocoder = _load_models(args)
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
-            seconds = _write_wav(args.output, synth.stream("\n".join(lines), ssml=args.ssml, **controls), synth.sample_rate,
-                                 progress=_progress(args))
+            seconds = _write_wav(args.output, synth.stream("\n".join(lines), ssml=args.ssml, **controls),
+                                 synth.sample_rate, progress=_progress(args))
             print(f"{args.output}: {seconds:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
             return 0
         if args.output_dir:

@@ -247,8 +247,8 @@ class Synthesizer:
         (blank, punctuation only) are skipped and reported. `lines` is read lazily, a window at a
         time: memory stays bounded for any number of lines.
 
-        `ssml` as `synthesize`, for each line. `skip_existing` leaves a line alone when its WAV is there, so a killed run resumes where it
-        stopped (a WAV that exists is complete, as above).
+        `ssml` as `synthesize`, for each line. `skip_existing` leaves a line alone when its WAV is
+        there, so a killed run resumes where it stopped (a WAV that exists is complete, as above).
 
         Multi-host: this process takes the lines n with n % process_count == process_index
         (default: `jax.process_index()` / `jax.process_count()`); see the module docstring.
@@ -342,11 +342,10 @@ class Synthesizer:
                         before = pause
                     if held is not None:
                         yield held
-                    held = _Utterance(
-                        ids, np.array([p.rate for p in prosody], np.float32),
-                        np.array([p.pitch_hz + self.pitch_mean_hz * (2 ** (p.pitch_semitones / 12) - 1) for p in prosody],
-                                 np.float32),
-                        None if (gain == 1).all() else gain, before)
+                    rate = np.array([p.rate for p in prosody], np.float32)
+                    hz = np.array([p.pitch_hz + self.pitch_mean_hz * (2 ** (p.pitch_semitones / 12) - 1)
+                                   for p in prosody], np.float32)
+                    held = _Utterance(ids, rate, hz, None if (gain == 1).all() else gain, before)
                     pause = None
                 if piece[-1].break_ms:
                     pause = (pause or 0) + round(piece[-1].break_ms * rate_of)
@@ -445,8 +444,9 @@ class Synthesizer:
         audio = self._render_program(b, t, c.denoise > 0)(self._fp_params, self._hg_params, enc, reps,
                                                           dataclasses.replace(controls, pitch_transform=None), *bias)
         self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t)
-        gains = any(u.gain is not None for u in group.utterances)
-        return _Launched(group.keys, frames, audio, group.utterances, np.asarray(reps)[: len(group.keys)] if gains else None)
+        gains = any(u.gain is not None for u in group.utterances)  # then the frames of each token are needed
+        return _Launched(group.keys, frames, audio, group.utterances,
+                         np.asarray(reps)[: len(group.keys)] if gains else None)
 
     def _per_token(self, group: _Group, c: Controls) -> dict[str, jax.Array]:
         """The call's pace and pitch shift for every token of `group`, changed by its SSML spans

@@ -171,9 +171,20 @@ def test_volume_scales_only_the_frames_of_its_span(synth):
     start, stop = (ends[first - 1] if first else 0), ends[last]
     for volume, gain in (("-6dB", 10 ** (-6 / 20)), ("silent", 0.0)):
         audio = synth.synthesize(f'<speak>The quick <prosody volume="{volume}">brown</prosody> fox.</speak>')
-        inside, outside = slice(start + synth.hop, stop - synth.hop), np.r_[: start - synth.hop, stop + synth.hop : len(plain)]
+        inside = slice(start + synth.hop, stop - synth.hop)
+        outside = np.r_[: start - synth.hop, stop + synth.hop : len(plain)]
         np.testing.assert_allclose(audio[inside], plain[inside] * gain, atol=1e-6, rtol=1e-5)
         np.testing.assert_array_equal(audio[outside], plain[outside])
+
+
+def test_batches_and_directories_read_ssml_as_one_text_does(synth, tmp_path):
+    docs = ['<speak>One <prosody rate="slow" volume="-6dB">two</prosody>.<break time="300ms"/>Three.</speak>',
+            "Plain text. Two sentences.", '<speak><s>Four</s><s><emphasis>five</emphasis></s></speak>']
+    for doc, audio in zip(docs, synth.synthesize_batch(docs)):
+        alone = synth.synthesize(doc)
+        assert len(audio) == len(alone)
+        np.testing.assert_allclose(audio, alone, atol=1e-5, rtol=0)
+    assert synth.synthesize_to_dir(docs, tmp_path).written == 3
 
 
 # --- compilations and hostile documents -------------------------------------------------------------
