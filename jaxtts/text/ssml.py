@@ -14,7 +14,7 @@ The result is plain data for the engine to consume; nothing here runs a model:
   and `pitch_hz` shift the pitch (relative; percentages become semitones), `volume_db` scales the
   loudness (-inf for "silent"). Nested elements compose: rates multiply, shifts add.
 - `Span.break_ms` is the silence after the span (`<break>`; a break before any text gives an empty
-  span).
+  span). A blank span between two elements is kept: it keeps their words apart.
 
 `<emphasis>` is a prosody change: strong = rate 0.85 and +2 semitones, moderate (the default) =
 rate 0.92 and +1 semitone, reduced = rate 1.1 and -1 semitone, none = no change. `<break>`
