@@ -60,6 +60,9 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
                      "(22,050 Hz for NVIDIA's; said on stderr) to stdout, a sentence at a time "
                      "(| aplay -r 22050 -f S16_LE)")
     flags = _control_arguments(parser)
+    parser.add_argument("--ssml", action=argparse.BooleanOptionalAction,
+                        help="read the input as an SSML <speak> document (--output-dir: each line one); "
+                             "default: when it starts with <speak>; --no-ssml: always as plain text")
     parser.add_argument("--bf16", action="store_true", help="compute in bfloat16 (faster on TPU/GPU)")
     parser.add_argument("--device", choices=["cpu", "gpu", "tpu"], help="where to run (default: JAX's default device)")
     parser.add_argument("--skip-existing", action="store_true",
@@ -84,24 +87,26 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         acoustic, vocoder = _load_models(args)
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
-            seconds = _write_wav(args.output, synth.stream("\n".join(lines), **controls), synth.sample_rate,
-                                 progress=_progress(args))
+            seconds = _write_wav(args.output, synth.stream("\n".join(lines), ssml=args.ssml, **controls),
+                                 synth.sample_rate, progress=_progress(args))
             print(f"{args.output}: {seconds:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
             return 0
         if args.output_dir:
             result = synth.synthesize_to_dir(lines, args.output_dir, progress=_progress(args),
-                                             skip_existing=args.skip_existing, **controls)
+                                             skip_existing=args.skip_existing, ssml=args.ssml, **controls)
             skipped = f"; lines with nothing to speak: {', '.join(map(str, result.skipped))}" if result.skipped else ""
             kept = f"; {result.existing} already there" if result.existing else ""
             print(f"{args.output_dir}: {result.written} WAV files{kept}{skipped}", file=sys.stderr)
             return 0 if result.written or result.existing else 2
         failed, spoken = 0, False
         print(f"jaxtts: {'int16' if args.raw == 's16' else 'float32'} PCM at {synth.sample_rate} Hz", file=sys.stderr)
+        if args.ssml:  # one document, however many lines it spans
+            lines = ["\n".join(lines)]
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                for i, chunk in enumerate(synth.stream(line, **controls)):
+                for i, chunk in enumerate(synth.stream(line, ssml=args.ssml, **controls)):
                     if i == 0 and spoken:  # the pause between sentences, also between lines
                         chunk = np.concatenate([synth.silence, chunk])
                     pcm = _int16(chunk) if args.raw == "s16" else chunk.astype("<f4")
