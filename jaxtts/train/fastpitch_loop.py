@@ -30,9 +30,9 @@ from jaxtts.errors import InputError
 from jaxtts.models.fastpitch import PUBLISHED, FastPitchConfig
 from jaxtts.text.encoder import TextEncoder
 from jaxtts.train import fastpitch as tf
-from jaxtts.train import optim
+from jaxtts.train import metrics, optim
 
-METRICS = "metrics.jsonl"
+METRICS = metrics.METRICS
 CHECKPOINTS = "checkpoints"
 
 
@@ -90,16 +90,6 @@ def _compiled(model_config: FastPitchConfig, loss: tf.LossConfig, opt: optim.Opt
     return tx, jax.jit(step, donate_argnums=0)
 
 
-def _trim_metrics(path: Path, last_step: int) -> None:
-    """Drop lines after `last_step` (written by a run killed after its last checkpoint)."""
-    if not path.exists():
-        return
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    keep = [ln for ln in lines if json.loads(ln)["step"] <= last_step]
-    with files.atomic_write(path) as tmp:
-        tmp.write_text("".join(ln + "\n" for ln in keep))
-
-
 def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: RunConfig, *,
           init_params: Any = None, resume: bool = False, progress: bool = False) -> tf.TrainState:
     """Train for `run.steps` optimizer steps into `out` (metrics.jsonl, checkpoints/); returns the state.
@@ -125,14 +115,14 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
                          jax.tree.structure(fresh))
     state = tf.init_state(params, tx, run.optim, jax.random.key_data(jax.random.key(run.seed + 1)))
     manager = ocp.CheckpointManager(out / CHECKPOINTS, options=ocp.CheckpointManagerOptions(
-        max_to_keep=run.keep_checkpoints, create=True))
+        max_to_keep=run.keep_checkpoints, create=True, cleanup_tmp_directories=True))  # a killed save's leftovers
     if resume and manager.latest_step() is not None:
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(
             jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))
     mesh = tf.data_mesh()  # data-parallel over the local devices (one device: a no-op)
     state = tf.replicate(state, mesh)
     micro = int(state.step)
-    _trim_metrics(out / METRICS, micro // per_step)
+    metrics.trim(out / METRICS, micro // per_step)
 
     start, first = time.perf_counter(), micro // per_step
     summed: dict = {}
@@ -247,10 +237,10 @@ def run_cli(args: Any) -> int:
                              f"{dataset.n_speakers}; fine-tune a multi-speaker model or relabel the speakers")
     else:
         config, params = model_config(args.config, dataset.n_speakers), None
-    if params is not None or not args.resume:
-        params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
-        params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
-                  "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
+    # Also with --resume: a run killed before its first checkpoint restarts from these.
+    params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
+    params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
+              "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
     accumulation = args.grad_accumulation
     if args.global_batch:
         accumulation, rest = divmod(args.global_batch, args.batch_size)

@@ -28,11 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxtts import files
 from jaxtts.errors import CheckpointError, InputError
 from jaxtts.models import discriminator as D
 from jaxtts.models.hifigan import Generator, HiFiGANConfig, param_shapes
-from jaxtts.train import features
+from jaxtts.train import features, metrics
 from jaxtts.train.features import AudioConfig
 
 
@@ -327,14 +326,13 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
         kg, kd = jax.random.split(jax.random.key(train.seed))
         init = (init_generator(generator, kg), *D.init(discriminator, kd, train.segment_size))
     state = init_state(*jax.tree.map(jnp.asarray, init), opt)
-    manager = ocp.CheckpointManager(out / "checkpoints", options=ocp.CheckpointManagerOptions(max_to_keep=2))
-    log = out / "metrics.jsonl"
+    manager = ocp.CheckpointManager(out / "checkpoints", options=ocp.CheckpointManagerOptions(
+        max_to_keep=2, cleanup_tmp_directories=True))  # a killed save's leftovers
+    log = out / metrics.METRICS
     if resume and manager.latest_step() is not None:
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(state))
         done = int(state.step)
-        kept = [l for l in (log.read_text().splitlines() if log.exists() else []) if json.loads(l)["step"] <= done]
-        with files.atomic_write(log) as tmp:
-            tmp.write_text("".join(l + "\n" for l in kept))
+        metrics.trim(log, done)
     elif log.exists():
         log.unlink()
     with log.open("a") as f:
@@ -346,10 +344,10 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
                 sample_batch(audios, batch, rng, train, mels)
             for batch in plan[index:]:
                 y, x = sample_batch(audios, batch, rng, train, mels)
-                state, metrics = step_fn(state, jnp.asarray(y), None if x is None else jnp.asarray(x))
+                state, losses = step_fn(state, jnp.asarray(y), None if x is None else jnp.asarray(x))
                 s = int(state.step)
-                row = {"step": s, "epoch": epoch + 1, "loss": float(metrics["loss_gen_all"]),
-                       **{k: float(v) for k, v in metrics.items()}}
+                row = {"step": s, "epoch": epoch + 1, "loss": float(losses["loss_gen_all"]),
+                       **{k: float(v) for k, v in losses.items()}}
                 f.write(json.dumps(row) + "\n")
                 f.flush()
                 if s % checkpoint_every == 0 or s == steps:
