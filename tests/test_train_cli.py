@@ -72,7 +72,8 @@ def test_fastpitch_killed_with_sigkill_resumes_exactly(prepared, tmp_path):
     that was never stopped (the data order and KL weight follow from the step)."""
     data, _, config = prepared
     flags = ["fastpitch", "--data", str(data), "--config", str(config), "--steps", "40", "--batch-size", "2",
-             "--checkpoint-every", "10", "--log-every", "1", "--warmup-steps", "5", "--ema-decay", "0.9"]
+             "--checkpoint-every", "10", "--log-every", "1", "--warmup-steps", "5", "--ema-decay", "0.9",
+             "--val", str(prepared[1])]
     whole = subprocess.run(_cli(*flags, "--out", str(tmp_path / "whole")), env=_env(), capture_output=True,
                            text=True, timeout=1200)
     assert whole.returncode == 0, whole.stderr[-3000:]
@@ -97,6 +98,7 @@ def test_fastpitch_killed_with_sigkill_resumes_exactly(prepared, tmp_path):
 
     assert _metrics(run) == _metrics(tmp_path / "whole")
     assert [r["step"] for r in _metrics(run)] == list(range(1, 41))
+    assert [r["step"] for r in _metrics(run) if "val_loss" in r] == [10, 20, 30, 40]
     for a, b in zip(_checkpoint(tmp_path / "whole", 40), _checkpoint(run, 40), strict=True):
         np.testing.assert_array_equal(a, b)
     from jaxtts import checkpoint
@@ -107,3 +109,42 @@ def test_fastpitch_killed_with_sigkill_resumes_exactly(prepared, tmp_path):
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert not [p.name for p in (run / "checkpoints").iterdir() if "tmp" in p.name]  # no half-written checkpoint
+
+
+def test_fastpitch_validation_loss_is_logged_at_checkpoints_and_leaves_training_alone(prepared, tmp_path):
+    import jax
+
+    from jaxtts.models.fastpitch import FastPitchConfig
+    from jaxtts.train import data as D
+    from jaxtts.train import fastpitch as tf
+    from jaxtts.train import fastpitch_loop as loop
+
+    train_dir, val_dir, config_file = prepared
+    train_set = D.PreparedDataset(train_dir)
+    val = D.PreparedDataset(val_dir, pitch_mean=train_set.pitch_mean, pitch_std=train_set.pitch_std)
+    config = FastPitchConfig.from_dict(json.loads(config_file.read_text()))
+    run = loop.RunConfig(steps=4, batch_size=2, log_every=3, checkpoint_every=2)
+    with_val = loop.train(train_set, tmp_path / "val", config, run, val=val)
+    plain = loop.train(train_set, tmp_path / "plain", config, run)
+
+    rows = {r["step"]: r for r in _metrics(tmp_path / "val")}
+    assert sorted(rows) == [2, 3, 4]  # step 2 is logged for its validation
+    terms = {"val_loss", "val_mel_loss", "val_duration_predictor_loss", "val_pitch_loss", "val_energy_loss",
+             "val_attn_loss", "val_kl_loss"}
+    assert terms <= set(rows[2]) and terms <= set(rows[4]) and not terms & set(rows[3])
+    assert rows[2]["val_loss"] != rows[4]["val_loss"]
+    plain_rows = {r["step"]: r for r in _metrics(tmp_path / "plain")}
+    for step in (3, 4):  # validating changes nothing the run computes
+        assert {k: v for k, v in rows[step].items() if not k.startswith("val_")} == plain_rows[step]
+    for a, b in zip(jax.tree.leaves(with_val.params), jax.tree.leaves(plain.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+    # The logged values are the held-out set's loss with dropout off (one batch of all three here).
+    whole = tf.pad_batch(loop.collate([val[i] for i in range(len(val))]))
+    epoch = rows[4]["epoch"]
+    loss, meta = tf.fastpitch_loss(tf.FastPitchTraining(config).apply({"params": with_val.params}, whole, True),
+                                   whole, run.loss, run.loss.kl_weight(epoch))
+    got = loop.validate(with_val.params, val, config, dataclasses.replace(run, batch_size=len(val)), epoch)
+    assert got["val_loss"] == pytest.approx(float(loss), rel=1e-6)
+    assert got["val_mel_loss"] == pytest.approx(float(meta["mel_loss"]), rel=1e-6)
+    assert rows[4]["val_mel_loss"] > 0

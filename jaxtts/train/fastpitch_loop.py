@@ -90,13 +90,37 @@ def _compiled(model_config: FastPitchConfig, loss: tf.LossConfig, opt: optim.Opt
     return tx, jax.jit(step, donate_argnums=0)
 
 
+@functools.cache
+def _compiled_eval(model_config: FastPitchConfig, loss: tf.LossConfig, padding_invariant: bool) -> Any:
+    return jax.jit(tf.make_eval_step(model_config, loss, padding_invariant=padding_invariant))
+
+
+def validate(params: Any, dataset: Any, model_config: FastPitchConfig, run: RunConfig, epoch: int) -> dict[str, float]:
+    """train.py's `validate`: every example of `dataset` once, in order, in batches of `run.batch_size`
+    (padded to buckets), dropout off; each loss term is averaged over the examples (a batch's value
+    weighted by its size). Keys are the training record's with a `val_` prefix; `val_loss` includes
+    the KL term at `epoch`'s weight, as the training `loss` does."""
+    evaluate = _compiled_eval(model_config, run.loss, run.padding_invariant)
+    kl_weight, totals = jnp.float32(run.loss.kl_weight(epoch)), {}
+    for start in range(0, len(dataset), run.batch_size):
+        examples = [dataset[i] for i in range(start, min(start + run.batch_size, len(dataset)))]
+        meta = evaluate(params, tf.pad_batch(collate(examples), run.token_step, run.frame_step), kl_weight)
+        for name, value in meta.items():
+            totals[name] = totals.get(name, 0.0) + float(value) * len(examples)
+    record = {f"val_{name}": total / len(dataset) for name, total in totals.items()}
+    record["val_loss"] += record["val_kl_loss"]
+    return record
+
+
 def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: RunConfig, *,
-          init_params: Any = None, resume: bool = False, progress: bool = False) -> tf.TrainState:
+          init_params: Any = None, resume: bool = False, progress: bool = False, val: Any = None) -> tf.TrainState:
     """Train for `run.steps` optimizer steps into `out` (metrics.jsonl, checkpoints/); returns the state.
 
     `init_params`: a training parameter tree (`tf.params_from_state_dict`, or an inference tree
     whose missing aligner is initialised fresh); None starts from scratch. `resume` continues from
-    the newest checkpoint in `out` (and ignores `init_params`).
+    the newest checkpoint in `out` (and ignores `init_params`). `val`, a held-out dataset, is
+    validated (`validate`) at every checkpoint and the last step; its `val_*` terms join that step's
+    metrics line.
     """
     import orbax.checkpoint as ocp
 
@@ -137,16 +161,19 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
             if micro % per_step:
                 continue
             done, meta, summed = micro // per_step, summed, {}
-            if done % run.log_every == 0 or done == run.steps:
+            checkpointing = done % run.checkpoint_every == 0 or done == run.steps
+            if done % run.log_every == 0 or done == run.steps or (val is not None and checkpointing):
                 record = {"step": done, "epoch": epoch, **{k: float(v) for k, v in meta.items()},
                           "lr": float(optim.learning_rate(run.optim)(done - 1)),
                           "steps_per_s": (done - first) / max(time.perf_counter() - start, 1e-9)}
                 record["loss"] = record["loss"] + record["kl_loss"]  # the optimised total; NVIDIA logs it so too
+                if val is not None and checkpointing:
+                    record.update(validate(state.params, val, model_config, run, epoch))
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 if progress:
                     print(f"step {done}/{run.steps} loss {record['loss']:.4f} mel {record['mel_loss']:.4f}", flush=True)
-            if done % run.checkpoint_every == 0 or done == run.steps:
+            if checkpointing:
                 manager.save(done, args=ocp.args.StandardSave(state))
     manager.wait_until_finished()
     manager.close()
@@ -226,6 +253,12 @@ def run_cli(args: Any) -> int:
     from jaxtts.train.data import PreparedDataset
 
     dataset = PreparedDataset(args.data)
+    val = None
+    if args.val:  # normalised with the training set's pitch statistics, as the model will be
+        val = PreparedDataset(args.val, pitch_mean=dataset.pitch_mean, pitch_std=dataset.pitch_std)
+        if val.text != dataset.text or val.config != dataset.config:
+            raise InputError(f"--val {args.val} was prepared with other audio settings or text encoding than "
+                             f"{args.data}; prepare it as the training set was")
     if args.init:
         config, params, text = load_init(args.init)
         if dataset.text is not None and dataset.text != text:
@@ -253,7 +286,8 @@ def run_cli(args: Any) -> int:
                     optim=optim.OptimConfig(optimizer=args.optimizer, learning_rate=args.learning_rate,
                                             warmup_steps=args.warmup_steps, grad_accumulation=accumulation,
                                             ema_decay=args.ema_decay))
-    state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True)
+    state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True,
+                  val=val)
     out = Path(args.out).expanduser()
     export_pt(state, config, out / f"FastPitch_checkpoint_{args.steps}.pt")
     inference = {k: v for k, v in jax.tree.map(np.asarray, state.params).items() if k != "attention"}
