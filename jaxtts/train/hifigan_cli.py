@@ -12,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     """Add the flags of `jaxtts train hifigan` (jik876's/NVIDIA's recipe); returns the handler."""
     parser.add_argument("--data", required=True, help="a directory written by `jaxtts prepare` (its audio is used)")
     parser.add_argument("--out", required=True, help="run directory: metrics.jsonl, checkpoints/, model/")
+    parser.add_argument("--val", metavar="PREPARED",
+                        help="held-out clips: their mel error (val_*) is logged at every checkpoint")
     parser.add_argument("--init", help="start from this generator (NVIDIA's hifigan_gen_checkpoint_*.pt, jik876's "
                                        "g_XXXXXXXX with its config.json), keeping its weight_g/weight_v")
     parser.add_argument("--init-discriminator", metavar="FILE",
@@ -55,8 +57,15 @@ def _run(args: argparse.Namespace) -> int:
             params, spectral = D.init(discriminator, kd, train.segment_size)
         init = (generator, params, spectral)
     audios = [dataset.audio(i) for i in range(len(dataset))]
+    val = None
+    if args.val:
+        held_out = PreparedDataset(args.val)
+        if held_out.config.sampling_rate != config.sampling_rate:
+            raise InputError(f"--val {args.val} is at {held_out.config.sampling_rate} Hz, the generator at "
+                             f"{config.sampling_rate} Hz; prepare it with --resample at that rate")
+        val = [held_out.audio(i) for i in range(len(held_out))]
     state = T.fit(audios, args.out, generator=config, steps=args.steps, train=train, discriminator=discriminator,
-                  init=init, resume=args.resume, checkpoint_every=args.checkpoint_every)
+                  init=init, resume=args.resume, checkpoint_every=args.checkpoint_every, val=val)
     folded = jax.tree.map(np.asarray, T.fold(state.generator))
     checkpoint.save(Path(args.out).expanduser() / "model", model="hifigan", config=config.to_dict(), params=folded,
                     overwrite=True)
