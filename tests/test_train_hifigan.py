@@ -410,3 +410,24 @@ def test_validation_is_jik876s_mel_error_on_whole_held_out_clips():
     assert louder["val_mel_error"] == pytest.approx(got["val_mel_error"], rel=1e-4)
     shifted = T.validate(T.init_generator(config, jax.random.key(1)), clips, config, train)
     assert shifted["val_mel_error"] != pytest.approx(got["val_mel_error"], rel=1e-3)
+
+
+def test_export_is_nvidias_weight_norm_checkpoint_and_loads_back_to_the_same_audio(tmp_path):
+    import jaxtts
+
+    config = HiFiGANConfig((4, 4), (8, 8), 16, "1", (3,), ((1, 3, 5),), sampling_rate=16_000)
+    params = T.init_generator(config, jax.random.key(3))
+    params["conv_post"]["weight_g"] = params["conv_post"]["weight_g"] * 1.7  # g ≠ ‖v‖, as after training
+    path = T.export_pt(params, config, tmp_path / "hifigan_gen_checkpoint_7.pt", steps=7)
+    ckpt = load_torch(path)
+    assert ckpt["iters_all"] == 7 and ckpt["train_setup"]["sampling_rate"] == 16_000
+    assert np.array_equal(ckpt["generator"]["resblocks.1.0.convs2.2.weight_v"].numpy(),
+                          params["resblocks_1_0"]["convs2_2"]["weight_v"])
+    # --init reads back exactly the g and v that were trained
+    assert jax.tree.all(jax.tree.map(np.array_equal, T.generator_train_params(ckpt["generator"], config), params))
+    mel = jnp.asarray(np.random.default_rng(0).normal(size=(1, 80, 12)).astype(np.float32) - 4)
+    loaded = jaxtts.load_hifigan(path)
+    assert loaded.config == config
+    want = np.asarray(T.generate(params, mel, config))
+    got = np.asarray(Generator(loaded.config).apply({"params": loaded.params}, jnp.swapaxes(mel, 1, 2)))
+    assert np.max(np.abs(got - want)) <= 1e-6 * np.max(np.abs(want))

@@ -395,6 +395,29 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
     return state
 
 
+def export_pt(train_params: Mapping[str, Any], config: HiFiGANConfig, path: str | Path, *, steps: int = 0) -> Path:
+    """NVIDIA's generator checkpoint: `generator` in weight-norm form (`weight_g`/`weight_v`, as both
+    upstream trainers save it; jik876's `g_XXXXXXXX` holds the same dict), `config` (the generator's
+    arguments) and `train_setup` (its audio rate and hop); `jaxtts.load_hifigan` and DLE's inference
+    read it, and `--init` continues from it. Written atomically."""
+    import torch
+
+    from converters.discriminator import path_to_key
+    from jaxtts import files
+
+    generator = {}
+    for conv_path, conv in _convs(train_params):
+        for leaf in ("weight_g", "weight_v", "bias"):
+            generator[f"{path_to_key(conv_path)}.{leaf}"] = torch.from_numpy(np.array(conv[leaf], np.float32))
+    ckpt = {"generator": generator, "config": config.to_dict(), "iters_all": steps,
+            "train_setup": {"sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
+                            "hop_length": config.hop_length}}
+    path = Path(path)
+    with files.atomic_write(path) as tmp:
+        torch.save(ckpt, tmp)
+    return path
+
+
 # ---------------------------------------------------------------------------------------------
 # Any generator checkpoint in the training form
 #

@@ -66,6 +66,8 @@ def _run(args: argparse.Namespace) -> int:
         val = [held_out.audio(i) for i in range(len(held_out))]
     state = T.fit(audios, args.out, generator=config, steps=args.steps, train=train, discriminator=discriminator,
                   init=init, resume=args.resume, checkpoint_every=args.checkpoint_every, val=val)
+    T.export_pt(state.generator, config, Path(args.out).expanduser() / f"hifigan_gen_checkpoint_{args.steps}.pt",
+                steps=args.steps)
     folded = jax.tree.map(np.asarray, T.fold(state.generator))
     checkpoint.save(Path(args.out).expanduser() / "model", model="hifigan", config=config.to_dict(), params=folded,
                     overwrite=True)
