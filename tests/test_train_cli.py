@@ -148,3 +148,43 @@ def test_fastpitch_validation_loss_is_logged_at_checkpoints_and_leaves_training_
     assert got["val_loss"] == pytest.approx(float(loss), rel=1e-6)
     assert got["val_mel_loss"] == pytest.approx(float(meta["mel_loss"]), rel=1e-6)
     assert rows[4]["val_mel_loss"] > 0
+
+
+def test_teacher_forced_mels_follow_the_recording_and_are_cached(prepared, tmp_path):
+    """FastPitch driven by each recording (MAS durations, recorded pitch and energy) gives one mel
+    frame per recorded frame; it is the model's own forward on that utterance alone, computed once,
+    and HiFi-GAN's fine-tuning batches cut the audio under the mel frames they take."""
+    from jaxtts.models.fastpitch import FastPitchConfig
+    from jaxtts.train import data as D
+    from jaxtts.train import fastpitch as tf
+    from jaxtts.train import fastpitch_loop as loop
+    from jaxtts.train import hifigan as T
+
+    train_dir, _, config_file = prepared
+    config = FastPitchConfig.from_dict(json.loads(config_file.read_text()))
+    dataset = D.PreparedDataset(train_dir)
+    import jax
+
+    params = {**tf.init_params(config, jax.random.key(1234)),  # as `jaxtts train fastpitch` stores them
+              "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
+              "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}
+    state = loop.train(dataset, tmp_path / "fp", config, loop.RunConfig(steps=1, batch_size=4), init_params=params)
+    ckpt = loop.export_pt(state, config, tmp_path / "FastPitch_checkpoint_1.pt")
+    mels = loop.teacher_forced_mels(ckpt, train_dir, tmp_path / "cache")
+    assert [m.shape for m in mels] == [dataset[i].mel.shape for i in range(len(dataset))]
+    alone = tf.FastPitchTraining(config).apply({"params": state.params}, loop.collate([dataset[3]]), True).mel_out
+    np.testing.assert_allclose(mels[3], np.asarray(alone)[0].T, rtol=0, atol=1e-5 * np.abs(mels[3]).max())
+    cached = sorted((tmp_path / "cache").glob("*/*.npy"))
+    assert len(cached) == len(dataset)
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    again = loop.teacher_forced_mels(ckpt, train_dir, tmp_path / "cache")
+    assert [p.stat().st_mtime_ns for p in cached] == stamps
+    assert all(np.array_equal(a, b) for a, b in zip(mels, again))
+
+    train = T.TrainConfig(batch_size=2, segment_size=2048)  # 8 frames of 256 samples
+    audios = [dataset.audio(i) for i in range(len(dataset))]
+    y, x = T.sample_batch(audios, np.array([0, 5]), np.random.default_rng(0), train, mels)
+    assert x.shape == (2, 80, 8) and y.shape == (2, 2048)
+    for row, i in enumerate((0, 5)):
+        start = next(s for s in range(mels[i].shape[1] - 7) if np.array_equal(mels[i][:, s:s + 8], x[row]))
+        np.testing.assert_array_equal(y[row], audios[i][start * 256:start * 256 + 2048])

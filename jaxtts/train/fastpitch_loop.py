@@ -247,6 +247,47 @@ def load_init(path: str | Path) -> tuple[FastPitchConfig, dict, TextEncoder]:
     return config, params, converted.text or TextEncoder()
 
 
+def teacher_forced_mels(fastpitch: str | Path, prepared: str | Path, cache: str | Path) -> list[np.ndarray]:
+    """The mel FastPitch predicts for each example of a `prepared` directory when driven by its own
+    recording (teacher-forced: the aligner's MAS durations, the recorded pitch and energy), frame for
+    frame aligned with the recorded mel, as NVIDIA computed the mels of its `_ft` HiFi-GAN; (n_mel, T)
+    each. `fastpitch` must be a training checkpoint with its aligner (`FastPitch_checkpoint_*.pt`).
+    Cached as `cache/<checkpoint sha256>/<id>.npy` (atomic), so a second run computes nothing."""
+    from jaxtts.train.data import PreparedDataset
+
+    path = Path(fastpitch).expanduser()
+    config, params, text = load_init(path)
+    mean, std = (float(np.asarray(params[k]).reshape(-1)[0]) for k in ("pitch_mean", "pitch_std"))
+    if not std > 0:
+        raise InputError(f"--mels-from {path} has no pitch statistics (pitch_std {std}), so it cannot read a "
+                         "recording's pitch; pass a checkpoint `jaxtts train fastpitch` or NVIDIA's train.py wrote")
+    dataset = PreparedDataset(prepared, pitch_mean=mean, pitch_std=std)  # normalised as the model was trained
+    if dataset.text is not None and dataset.text != text:
+        raise InputError(f"--mels-from {path} was trained on ids written another way than {prepared}'s; "
+                         f"prepare the data again with `jaxtts prepare --text-like {path}`")
+    if "attention" not in params:
+        raise InputError(f"--mels-from {path} has no aligner, so it cannot follow a recording; pass the "
+                         "FastPitch_checkpoint_<steps>.pt a training run exported")
+    if config.n_mel_channels != dataset.config.n_mel_channels:
+        raise InputError(f"--mels-from {path} makes {config.n_mel_channels} mel channels, the data has "
+                         f"{dataset.config.n_mel_channels}")
+    store = Path(cache).expanduser() / files.sha256(path)
+    store.mkdir(parents=True, exist_ok=True)
+    module = tf.FastPitchTraining(config)  # padding-invariant: each utterance as if alone in its bucket
+    forward = jax.jit(lambda p, batch: module.apply({"params": p}, batch, True).mel_out)
+    mels = []
+    for i in range(len(dataset)):
+        example = dataset[i]
+        target = store / f"{example.id}.npy"
+        if not target.exists():
+            mel = forward(params, tf.pad_batch(collate([example])))[0, :example.mel.shape[1]].T
+            with files.atomic_write(target) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, np.asarray(mel, np.float32))
+        mels.append(np.load(target))
+    return mels
+
+
 def run_cli(args: Any) -> int:
     """`jaxtts train fastpitch` (flags: `fastpitch_cli.add_arguments`): train, then export `FastPitch_checkpoint_<steps>.pt` (NVIDIA's layout) and `model/` (converted)."""
     from jaxtts import checkpoint
