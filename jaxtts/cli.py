@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jaxtts.errors import InputError, JaxTTSError
 
@@ -391,6 +393,8 @@ def _write_wav(path: str, chunks: Iterable[np.ndarray], rate: int, *, progress: 
     target = Path(path)
     direct = target.exists() and not target.is_file()
     samples = 0
+    if not direct:
+        files.remove_stale_temporaries(target)  # of a run that was killed (SIGKILL) writing it
     try:
         with (contextlib.nullcontext(target) if direct else files.atomic_write(target)) as out, \
                 soundfile.SoundFile(out, "w", rate, 1, "PCM_16", format="WAV") as wav, \
@@ -484,6 +488,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"jaxtts: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _terminated(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
     parser.add_argument("--version", action="version", version=f"jaxtts {_version()}")
@@ -500,6 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # SIGTERM unwinds like Ctrl-C: writers remove their temporaries
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.handler(args)
     except JaxTTSError as e:
@@ -513,3 +524,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:  # the file system said no (permissions, a full disk): the user's to fix, no traceback
         print(f"jaxtts: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
