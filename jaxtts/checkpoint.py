@@ -31,6 +31,7 @@ FORMAT = "jaxtts"
 VERSION = 2
 META = "jaxtts.json"
 PARAMS = "params"
+LICENSE = "LICENSE"  # optional: the licence notices of what the weights were learnt from
 _CONFIGS = {"fastpitch": FastPitchConfig, "hifigan": HiFiGANConfig}
 
 
@@ -70,9 +71,9 @@ def convert(src: str | Path, dst: str | Path, *, expect: str | None = None, over
 
 
 def save(directory: str | Path, *, model: str, config: dict, params: Any, text: dict | None = None,
-         source: dict | None = None, overwrite: bool = False) -> Path:
-    """Write `params`, `config` and `text` (the text setup) to `directory` atomically and return its
-    resolved path.
+         source: dict | None = None, license: str | None = None, overwrite: bool = False) -> Path:
+    """Write `params`, `config`, `text` (the text setup) and `license` (notices kept beside the
+    weights) to `directory` atomically and return its resolved path.
 
     `overwrite` replaces only a converted jaxtts model (its own `jaxtts.json` and `params`, nothing
     else): any other directory is refused, so a mistyped destination can never delete user files.
@@ -89,6 +90,8 @@ def save(directory: str | Path, *, model: str, config: dict, params: Any, text: 
         if text is not None:
             meta["text"] = text
         (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        if license is not None:
+            (tmp / LICENSE).write_text(license, encoding="utf-8")
         arrays = jax.tree.map(np.asarray, params)
         with ocp.StandardCheckpointer() as ckptr:
             ckptr.save(tmp / PARAMS, arrays)
@@ -108,7 +111,7 @@ def check_destination(dst: Path, overwrite: bool) -> None:
     if not overwrite:
         raise CheckpointError(f"{dst} already exists and is not empty; choose a new directory, or pass --force "
                               "(overwrite=True) to replace a converted jaxtts model there")
-    foreign = sorted(entries - {META, PARAMS})
+    foreign = sorted(entries - {META, PARAMS, LICENSE})
     if META not in entries or foreign:
         why = f"it holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}" if foreign else f"it has no {META}"
         raise CheckpointError(f"refusing to replace {dst}: it is not a converted jaxtts model ({why}); "

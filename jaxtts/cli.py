@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jaxtts.errors import InputError, JaxTTSError
 
@@ -60,6 +62,9 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
                      "(22,050 Hz for NVIDIA's; said on stderr) to stdout, a sentence at a time "
                      "(| aplay -r 22050 -f S16_LE)")
     flags = _control_arguments(parser)
+    parser.add_argument("--ssml", action=argparse.BooleanOptionalAction,
+                        help="read the input as an SSML <speak> document (--output-dir: each line one); "
+                             "default: when it starts with <speak>; --no-ssml: always as plain text")
     parser.add_argument("--bf16", action="store_true", help="compute in bfloat16 (faster on TPU/GPU)")
     parser.add_argument("--device", choices=["cpu", "gpu", "tpu"], help="where to run (default: JAX's default device)")
     parser.add_argument("--skip-existing", action="store_true",
@@ -84,24 +89,26 @@ def synthesize(parser: argparse.ArgumentParser) -> Handler:
         acoustic, vocoder = _load_models(args)
         synth = Synthesizer(acoustic, vocoder, dtype=jnp.bfloat16 if args.bf16 else None, devices=_devices(args.device))
         if args.output:
-            seconds = _write_wav(args.output, synth.stream("\n".join(lines), **controls), synth.sample_rate,
-                                 progress=_progress(args))
+            seconds = _write_wav(args.output, synth.stream("\n".join(lines), ssml=args.ssml, **controls),
+                                 synth.sample_rate, progress=_progress(args))
             print(f"{args.output}: {seconds:.2f} s at {synth.sample_rate} Hz", file=sys.stderr)
             return 0
         if args.output_dir:
             result = synth.synthesize_to_dir(lines, args.output_dir, progress=_progress(args),
-                                             skip_existing=args.skip_existing, **controls)
+                                             skip_existing=args.skip_existing, ssml=args.ssml, **controls)
             skipped = f"; lines with nothing to speak: {', '.join(map(str, result.skipped))}" if result.skipped else ""
             kept = f"; {result.existing} already there" if result.existing else ""
             print(f"{args.output_dir}: {result.written} WAV files{kept}{skipped}", file=sys.stderr)
             return 0 if result.written or result.existing else 2
         failed, spoken = 0, False
         print(f"jaxtts: {'int16' if args.raw == 's16' else 'float32'} PCM at {synth.sample_rate} Hz", file=sys.stderr)
+        if args.ssml:  # one document, however many lines it spans
+            lines = ["\n".join(lines)]
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                for i, chunk in enumerate(synth.stream(line, **controls)):
+                for i, chunk in enumerate(synth.stream(line, ssml=args.ssml, **controls)):
                     if i == 0 and spoken:  # the pause between sentences, also between lines
                         chunk = np.concatenate([synth.silence, chunk])
                     pcm = _int16(chunk) if args.raw == "s16" else chunk.astype("<f4")
@@ -187,7 +194,7 @@ def bench(parser: argparse.ArgumentParser) -> Handler:
 
 def parity(parser: argparse.ArgumentParser) -> Handler:
     """Compare the PyTorch reference with the JAX models on your checkpoints, stage by stage."""
-    _model_arguments(parser)
+    _model_arguments(parser, voice=False)
     parser.add_argument("--xla", action="store_true", help="run the reference on torch_xla's device (TPU, GPU, or "
                                                            "PJRT_DEVICE=CPU) instead of eagerly on the CPU")
     parser.add_argument("--text", action="append", help="a text to compare on (repeatable; default: three built-in)")
@@ -322,20 +329,32 @@ def _control_arguments(parser: argparse.ArgumentParser) -> list[str]:
     return names
 
 
-def _model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fastpitch", metavar="PATH", help="FastPitch: .pt, .nemo or converted directory "
-                                                            "(default: NVIDIA's, from the cache; see `jaxtts download`)")
-    parser.add_argument("--hifigan", metavar="PATH", help="HiFi-GAN generator: .pt, .nemo or converted directory "
-                                                          "(default: NVIDIA's, from the cache)")
+def _model_arguments(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:
+    default = "the --voice's" if voice else "NVIDIA's, from the cache; see `jaxtts download`"
+    if voice:
+        parser.add_argument("--voice", choices=["auto", "jaxtts", "nvidia"], default="auto",
+                            help="jaxtts: the bundled voice (offline); nvidia: NVIDIA's published one (downloaded and "
+                                 "converted once); auto (default): NVIDIA's when already in the cache, else jaxtts")
+    parser.add_argument("--fastpitch", metavar="PATH", help=f"FastPitch: .pt, .nemo or converted directory (default: {default})")
+    parser.add_argument("--hifigan", metavar="PATH", help=f"HiFi-GAN generator: .pt, .nemo or converted directory (default: {default})")
     parser.add_argument("--ema", action="store_true", help="FastPitch: take the EMA weights of a .pt")
     parser.add_argument("--hifigan-config", metavar="JSON", help="jik876 HiFi-GAN: its config.json, if not beside it")
 
 
 def _model_paths(args: argparse.Namespace) -> dict[str, str | Path]:
-    """--fastpitch/--hifigan, the published ones from the cache where not given (downloaded once)."""
+    """--fastpitch/--hifigan; where not given, the --voice's (said on stderr unless --quiet), or for
+    commands without --voice the published ones from the cache (downloaded once)."""
     paths = {"fastpitch": args.fastpitch, "hifigan": args.hifigan}
     missing = [kind for kind, path in paths.items() if path is None]
-    if missing:
+    if missing and hasattr(args, "voice"):
+        from jaxtts.engine import find_voice
+
+        voice = find_voice(args.voice, progress=_progress(args))
+        paths = {"fastpitch": args.fastpitch or voice.fastpitch, "hifigan": args.hifigan or voice.hifigan}
+        if not args.quiet:
+            print(f"jaxtts: speaking with {voice.about}" if len(missing) == 2 else
+                  f"jaxtts: the {' and '.join(missing)} of {voice.name}'s voice", file=sys.stderr)
+    elif missing:
         from jaxtts import hub
 
         paths.update(hub.ensure_models(missing, progress=_progress(args)))
@@ -374,6 +393,8 @@ def _write_wav(path: str, chunks: Iterable[np.ndarray], rate: int, *, progress: 
     target = Path(path)
     direct = target.exists() and not target.is_file()
     samples = 0
+    if not direct:
+        files.remove_stale_temporaries(target)  # of a run that was killed (SIGKILL) writing it
     try:
         with (contextlib.nullcontext(target) if direct else files.atomic_write(target)) as out, \
                 soundfile.SoundFile(out, "w", rate, 1, "PCM_16", format="WAV") as wav, \
@@ -467,6 +488,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"jaxtts: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _terminated(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="jaxtts", description="FastPitch + HiFi-GAN text-to-speech in JAX.")
     parser.add_argument("--version", action="version", version=f"jaxtts {_version()}")
@@ -483,6 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # SIGTERM unwinds like Ctrl-C: writers remove their temporaries
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.handler(args)
     except JaxTTSError as e:
@@ -496,3 +524,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:  # the file system said no (permissions, a full disk): the user's to fix, no traceback
         print(f"jaxtts: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -3,6 +3,7 @@
 Per group of sentences:
 
     host    split sentences → ids → pad into a (batch, token) bucket      worker thread, one group ahead
+            (an SSML document: its pieces, a pace factor and pitch change per token)
     device  `encode`: FastPitch up to the rounded durations                 one program per (batch, token) bucket
     host    read the frame counts, pick the frame bucket                    sync 1
     device  `decode`: FastPitch decoder → mel                                one program per (batch, frame) bucket
@@ -36,6 +37,7 @@ import collections
 import dataclasses
 import functools
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
@@ -52,7 +54,8 @@ from jaxtts.models import buckets, denoiser
 from jaxtts.models import fastpitch as fp
 from jaxtts.models import hifigan as hg
 from jaxtts.models.buckets import BATCH_BUCKETS, FRAME_BUCKETS, MAX_BATCH_SLOTS, MAX_SENTENCE_FRAMES, TOKEN_BUCKETS
-from jaxtts.models.controls import Controls, PitchTransform
+from jaxtts.models.controls import PACE, Controls, PitchTransform
+from jaxtts.text import ssml as ssml_parser
 from jaxtts.text.encoder import TextEncoder
 
 
@@ -84,18 +87,36 @@ def _vocode(hg_params: Any, mel: jax.Array, lengths: jax.Array, strength: jax.Ar
     return denoiser.denoise(audio, bias, strength)[:, :n]
 
 
+class _Utterance(NamedTuple):
+    """One row of a device batch: ids, each token's factor on the call's pace, Hz added to its
+    pitch shift and volume gain (SSML's spans; None: 1, 0 and 1 everywhere), and the samples of
+    silence before and after it."""
+
+    ids: list[int]
+    rate: np.ndarray | None = None
+    pitch_hz: np.ndarray | None = None
+    gain: np.ndarray | None = None
+    before: int = 0
+    after: int = 0
+
+
 class _Group(NamedTuple):
     """One device batch: `keys` name its real rows; rows past them are empty (length 0)."""
 
     keys: list[Any]
     ids: np.ndarray  # (B, N) int32
     lengths: np.ndarray  # (B,) int32
+    rate: np.ndarray  # (B, N) float32 factors on the pace
+    pitch_hz: np.ndarray  # (B, N) float32 added to the pitch shift
+    utterances: list[_Utterance]  # of the real rows: gain and silences
 
 
 class _Launched(NamedTuple):
     keys: list[Any]
     windowed: hg.Windowed  # the rows' mels cut into vocoder windows
     audio: dict[int, list[tuple[int, jax.Array]]]  # their audio per window size, still computing
+    utterances: list[_Utterance]
+    reps: np.ndarray | None  # (len(keys), N) frames per token, where a row has a volume gain
 
 
 class DirResult(NamedTuple):
@@ -111,8 +132,9 @@ class Synthesizer:
     """FastPitch + HiFi-GAN with bucketed, compiled-once programs. Use from one thread at a time.
 
     Every synthesis method takes the voice controls of `Controls` as keywords (pace=1.1,
-    pitch_shift=20.0, speaker=0, denoise=0.005, ...). New values never recompile; a new
-    pitch_transform function, or denoise switched on, compiles its own programs once.
+    pitch_shift=20.0, speaker=0, denoise=0.005, ...), and `ssml` (see `synthesize`). New values,
+    and SSML's per-token ones, never recompile; a new pitch_transform function, or denoise
+    switched on, compiles its own programs once.
 
     token_buckets, frame_buckets, batch_buckets, vocoder_windows: the static shapes; the number of
     programs is at most |batch|·|token| encodes (per pitch transform) + |batch|·|frame| decodes +
@@ -154,6 +176,9 @@ class Synthesizer:
         self.sample_rate = hifigan.config.sampling_rate  # Hz of every array this returns
         self.silence = np.zeros(round(silence_s * self.sample_rate), np.float32)
         self.hop = hc.hop_length
+        # SSML's semitones become Hz at the speaker's mean pitch (the model shifts pitch in Hz).
+        std, mean = (float(np.asarray(fastpitch.params[k]).reshape(-1)[0]) for k in ("pitch_std", "pitch_mean"))
+        self.pitch_mean_hz = fp.FALLBACK_PITCH_MEAN if std == 0 else mean
         self.fp_dtype = dtype or fastpitch.dtype
         self.hg_dtype = dtype or hifigan.dtype
 
@@ -193,41 +218,47 @@ class Synthesizer:
         vocoders = len(self.vocoder_windows) + len(self.denoise_windows)
         return b * (len(self.token_buckets) + len(self.frame_buckets) + vocoders)
 
-    def synthesize(self, text: str, **controls: Any) -> np.ndarray:
+    def synthesize(self, text: str, *, ssml: bool | None = None, **controls: Any) -> np.ndarray:
         """Audio for `text` (float32 at `sample_rate` Hz): sentences with `silence_s` between them.
 
-        Raises TextError when nothing in `text` can be spoken. Equals `np.concatenate(stream(text))`.
+        `ssml`: read `text` as an SSML document (True), as plain text (False), or as SSML when it
+        is a `<speak>` document (None); see `jaxtts.text.ssml` and the README's SSML section.
+        Raises TextError when nothing in `text` can be spoken, InputError for malformed SSML.
+        Equals `np.concatenate(stream(text))`.
         """
-        return np.concatenate(list(self.stream(text, **controls)))
+        return np.concatenate(list(self.stream(text, ssml=ssml, **controls)))
 
-    def stream(self, text: str, **controls: Any) -> Iterator[np.ndarray]:
-        """Audio one sentence at a time, in order (each after the first starts with the silence).
+    def stream(self, text: str, *, ssml: bool | None = None, **controls: Any) -> Iterator[np.ndarray]:
+        """Audio one sentence at a time, in order (each after the first starts with the silence,
+        or with the silence of the SSML `<break>` before it).
 
         The first chunk costs the first sentence's work only; later sentences go in growing
         batches while the caller consumes earlier chunks. Memory stays bounded however long
-        `text` is. Raises TextError (before any chunk) when nothing in `text` can be spoken.
+        `text` is. Raises TextError (before any chunk) when nothing in `text` can be spoken;
+        malformed SSML is an InputError at the call.
         """
         c = self._controls(controls)
         if not isinstance(text, str):
             raise InputError(f"text must be a str, got {type(text).__name__}")
+        utterances = self._utterances(text, ssml)
 
         def chunks() -> Iterator[np.ndarray]:
             spoken = 0
-            for _, audio in self._run(self._stream_groups(text), c):
-                yield audio if spoken == 0 else np.concatenate([self.silence, audio])
+            for _, audio in self._run(self._stream_groups(utterances), c):
+                yield audio
                 spoken += 1
             if spoken == 0:
                 raise TextError(_nothing_to_speak(text))
 
         return chunks()
 
-    def synthesize_batch(self, texts: Sequence[str], **controls: Any) -> list[np.ndarray]:
+    def synthesize_batch(self, texts: Sequence[str], *, ssml: bool | None = None, **controls: Any) -> list[np.ndarray]:
         """Audio for each text, as `synthesize` gives it; sentences of all texts are sorted by length
         into buckets and batched. Raises TextError naming a text with nothing to speak."""
         c = self._controls(controls)
         texts = list(texts)
         out: list[np.ndarray | None] = [None] * len(texts)
-        for i, audio in self._texts(enumerate(texts), c):
+        for i, audio in self._texts(enumerate(texts), c, ssml):
             if audio is None:
                 raise TextError(f"text {i}: {_nothing_to_speak(texts[i])}")
             out[i] = audio
@@ -235,14 +266,15 @@ class Synthesizer:
 
     def synthesize_to_dir(self, lines: Iterable[str], out_dir: str | Path, *, progress: bool = False,
                           subtype: str = "PCM_16", process_index: int | None = None,
-                          process_count: int | None = None, skip_existing: bool = False, **controls: Any) -> DirResult:
+                          process_count: int | None = None, skip_existing: bool = False, ssml: bool | None = None,
+                          **controls: Any) -> DirResult:
         """One WAV per line, `out_dir/NNNNNN.wav` numbered from 1 like the lines; each written to a
         temporary file and renamed, so a file that exists is complete. Lines with nothing to speak
         (blank, punctuation only) are skipped and reported. `lines` is read lazily, a window at a
         time: memory stays bounded for any number of lines.
 
-        `skip_existing` leaves a line alone when its WAV is there, so a killed run resumes where it
-        stopped (a WAV that exists is complete, as above).
+        `ssml` as `synthesize`, for each line. `skip_existing` leaves a line alone when its WAV is
+        there, so a killed run resumes where it stopped (a WAV that exists is complete, as above).
 
         Multi-host: this process takes the lines n with n % process_count == process_index
         (default: `jax.process_index()` / `jax.process_count()`); see the module docstring.
@@ -270,7 +302,7 @@ class Synthesizer:
         total = len(range(index or count, len(lines) + 1, count)) if isinstance(lines, Sized) else None
         written, skipped, shown = 0, [], 0  # shown: existing WAVs the bar has counted
         with tqdm.tqdm(total=total, unit="line", disable=not progress) as bar:
-            for n, audio in self._texts(mine, c):
+            for n, audio in self._texts(mine, c, ssml):
                 if audio is None:
                     skipped.append(n)
                 else:
@@ -309,53 +341,96 @@ class Synthesizer:
         """Ids of each speakable sentence, in pieces that fit the largest token bucket."""
         return self.text.sentences(text, self.token_buckets[-1])
 
-    def _group(self, rows: list[tuple[Any, list[int]]]) -> _Group:
+    def _utterances(self, text: str, ssml: bool | None) -> Iterator[_Utterance]:
+        """The rows of `text`: its sentences, or an SSML document's (parsed now, so that a malformed
+        one fails here), `silence_s` between them."""
+        if ssml or (ssml is None and ssml_parser.is_ssml(text)):
+            return self._ssml_utterances(ssml_parser.parse(text))
+        silence = len(self.silence)
+        return (_Utterance(ids, before=silence if i else 0) for i, ids in enumerate(self._sentence_ids(text)))
+
+    def _ssml_utterances(self, sentences: list[list[ssml_parser.Span]]) -> Iterator[_Utterance]:
+        """One row per piece of a sentence between `<break>`s (cut as `_sentence_ids` cuts), each token
+        with its span's prosody. A break's silence replaces the pause between sentences; breaks
+        in a row add up; a break at the end of the document is silence after it."""
+        rate_of = self.sample_rate / 1000
+        pause: int | None = None  # samples of <break> since the last row; None: none
+        held: _Utterance | None = None  # the last row, yielded once the next one (or the end) is known
+        for spans in sentences:
+            for piece in _pieces(spans):
+                try:
+                    rows = list(self.text.pieces([s.phonemes or s.text for s in piece], self.token_buckets[-1]))
+                except TextError:
+                    rows = []
+                for k, (ids, owners) in enumerate(rows):
+                    prosody = [piece[o].prosody for o in owners]
+                    gain = np.array([10 ** (p.volume_db / 20) for p in prosody], np.float32)
+                    before = len(self.silence) if held is not None else 0
+                    if k == 0 and pause is not None:
+                        before = pause
+                    if held is not None:
+                        yield held
+                    rate = np.array([p.rate for p in prosody], np.float32)
+                    hz = np.array([p.pitch_hz + self.pitch_mean_hz * (2 ** (p.pitch_semitones / 12) - 1)
+                                   for p in prosody], np.float32)
+                    held = _Utterance(ids, rate, hz, None if (gain == 1).all() else gain, before)
+                    pause = None
+                if piece[-1].break_ms:
+                    pause = (pause or 0) + round(piece[-1].break_ms * rate_of)
+        if held is not None:
+            yield held._replace(after=pause or 0)
+
+    def _group(self, rows: list[tuple[Any, _Utterance]]) -> _Group:
         b = buckets.pick(len(rows), self.batch_buckets)
-        n = buckets.pick(max(len(ids) for _, ids in rows), self.token_buckets)
+        n = buckets.pick(max(len(u.ids) for _, u in rows), self.token_buckets)
         ids = np.full((b, n), self.fastpitch.config.padding_idx, np.int32)
         lengths = np.zeros(b, np.int32)
-        for i, (_, row) in enumerate(rows):
-            ids[i, : len(row)] = row
-            lengths[i] = len(row)
-        return _Group([key for key, _ in rows], ids, lengths)
+        rate, pitch_hz = np.ones((b, n), np.float32), np.zeros((b, n), np.float32)
+        for i, (_, u) in enumerate(rows):
+            ids[i, : len(u.ids)] = u.ids
+            lengths[i] = len(u.ids)
+            if u.rate is not None:
+                rate[i, : len(u.ids)], pitch_hz[i, : len(u.ids)] = u.rate, u.pitch_hz
+        return _Group([key for key, _ in rows], ids, lengths, rate, pitch_hz, [u for _, u in rows])
 
-    def _stream_groups(self, text: str) -> Iterator[_Group]:
+    def _stream_groups(self, utterances: Iterable[_Utterance]) -> Iterator[_Group]:
         """Sentences in order, in groups of 1, 2, 4, ... up to the largest batch bucket."""
         size, rows = 1, []
-        for i, ids in enumerate(self._sentence_ids(text)):
-            rows.append((i, ids))
+        for i, utterance in enumerate(utterances):
+            rows.append((i, utterance))
             if len(rows) == size:
                 yield self._group(rows)
                 size, rows = min(2 * size, self.batch_buckets[-1]), []
         if rows:
             yield self._group(rows)
 
-    def _window_groups(self, numbered: Iterable[tuple[int, str]]) -> Iterator[_Group]:
+    def _window_groups(self, numbered: Iterable[tuple[int, str]], ssml: bool | None) -> Iterator[_Group]:
         """Windows of texts (enough sentences for 8 of the largest batches), their sentences sorted
         by length and cut into the batches that pad least (`buckets.partition`). Row keys are (text number,
         sentence index, sentence count); a text with nothing to speak is one empty row (n, 0, 0)."""
         biggest = self.batch_buckets[-1]
         numbered = iter(numbered)
         while True:
-            rows: list[tuple[tuple[int, int, int], list[int]]] = []
+            rows: list[tuple[tuple[int, int, int], _Utterance]] = []
             for n, text in numbered:
-                sentences = list(self._sentence_ids(text))
-                rows += [((n, j, len(sentences)), ids) for j, ids in enumerate(sentences)] or [((n, 0, 0), [])]
+                sentences = list(self._utterances(text, ssml))
+                rows += [((n, j, len(sentences)), u) for j, u in enumerate(sentences)] or [((n, 0, 0), _Utterance([]))]
                 if len(rows) >= 8 * biggest:
                     break
             if not rows:
                 return
-            rows.sort(key=lambda row: len(row[1]))
-            ends = buckets.partition([len(ids) for _, ids in rows], self.batch_buckets, self.token_buckets,
+            rows.sort(key=lambda row: len(row[1].ids))
+            ends = buckets.partition([len(u.ids) for _, u in rows], self.batch_buckets, self.token_buckets,
                               MAX_BATCH_SLOTS * self.mesh.devices.size)
             yield from (self._group(rows[i:j]) for i, j in zip([0, *ends], ends))
 
     # ---- device side ---------------------------------------------------------------------------
 
-    def _texts(self, numbered: Iterable[tuple[int, str]], c: Controls) -> Iterator[tuple[int, np.ndarray | None]]:
+    def _texts(self, numbered: Iterable[tuple[int, str]], c: Controls,
+               ssml: bool | None = None) -> Iterator[tuple[int, np.ndarray | None]]:
         """(number, audio) per text as soon as all its sentences are done; None if it has none."""
         pending: dict[int, list[np.ndarray | None]] = {}
-        for (n, j, count), audio in self._run(self._window_groups(numbered), c):
+        for (n, j, count), audio in self._run(self._window_groups(numbered, ssml), c):
             if count == 0:
                 yield n, None
                 continue
@@ -363,7 +438,7 @@ class Synthesizer:
             parts[j] = audio
             if all(p is not None for p in parts):
                 del pending[n]
-                yield n, _join(parts, self.silence)
+                yield n, np.concatenate(parts)
 
     def _run(self, groups: Iterable[_Group], c: Controls) -> Iterator[tuple[Any, np.ndarray]]:
         """(key, audio) per real row of each group, in group order. The first group is collected at
@@ -381,8 +456,10 @@ class Synthesizer:
     def _launch(self, group: _Group, c: Controls) -> _Launched:
         b, n = group.ids.shape
         controls = jax.device_put(c.arrays(), self._replicated)
+        per_token = self._per_token(group, c)
         enc, reps, frames = self._encode_program(b, n, c.pitch_transform)(
-            self._fp_params, jax.device_put(group.ids, self._batched), jax.device_put(group.lengths, self._batched), controls)
+            self._fp_params, jax.device_put(group.ids, self._batched), jax.device_put(group.lengths, self._batched),
+            dataclasses.replace(controls, **per_token))
         frames = np.asarray(frames)[: len(group.keys)]  # waits for encode only
         if frames.max() > MAX_SENTENCE_FRAMES:
             raise InputError(
@@ -404,13 +481,33 @@ class Synthesizer:
         audio = hg.run_windows(windowed, self.batch_buckets, vocode)
         self.stats.update(batches=1, sentences=len(group.keys), frames=int(frames.sum()), padded_frames=b * t,
                           vocoded_frames=sum(m.shape[0] * m.shape[2] for m in windowed.mels.values()))
-        return _Launched(group.keys, windowed, audio)
+        gains = any(u.gain is not None for u in group.utterances)  # then the frames of each token are needed
+        return _Launched(group.keys, windowed, audio, group.utterances,
+                         np.asarray(reps)[: len(group.keys)] if gains else None)
+
+    def _per_token(self, group: _Group, c: Controls) -> dict[str, jax.Array]:
+        """The call's pace and pitch shift for every token of `group`, changed by its SSML spans
+        (a text without SSML gets the call's values exactly), on the devices."""
+        pace = np.asarray(c.pace, np.float32) * group.rate
+        real = group.lengths[:, None] > np.arange(pace.shape[1])
+        if ((pace < PACE[0]) | (pace > PACE[1]))[real].any():
+            worst = pace[real][np.argmax(np.abs(np.log(pace[real])))]
+            raise InputError(f"SSML prosody makes the pace {worst:.3g} (pace {c.pace} times the spans' rates); "
+                             f"it must stay between {PACE[0]} and {PACE[1]}: use milder rates")
+        shift = np.asarray(c.pitch_shift, np.float32) + group.pitch_hz
+        return {"pace": jax.device_put(pace, self._batched), "pitch_shift": jax.device_put(shift, self._batched)}
 
     def _collect(self, launched: _Launched) -> Iterator[tuple[Any, np.ndarray]]:
-        for key, clip in zip(launched.keys, hg.join_windows(launched.windowed, launched.audio, self.hop)):
+        clips = hg.join_windows(launched.windowed, launched.audio, self.hop)
+        for row, (key, clip) in enumerate(zip(launched.keys, clips)):
             if not np.isfinite(clip).all():
                 raise JaxTTSError("the models produced non-finite audio (NaN/Inf); the checkpoint's weights are broken "
                                   "or the dtype overflows: try dtype=jnp.float32")
+            u = launched.utterances[row]
+            if u.gain is not None:
+                clip *= _gain_curve(u.gain, launched.reps[row, : len(u.gain)], self.hop, len(clip))
+            if u.before or u.after:
+                clip = np.concatenate([np.zeros(u.before, np.float32), clip, np.zeros(u.after, np.float32)])
             yield key, clip
 
     def _encode_program(self, b: int, n: int, transform: PitchTransform | None) -> Any:
@@ -418,7 +515,8 @@ class Synthesizer:
             f = functools.partial(_encode, config=self.fastpitch.config, dtype=self.fp_dtype, n_out=self.token_buckets[-1])
             ids = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
             lengths = jax.ShapeDtypeStruct((b,), jnp.int32, sharding=self._batched)
-            controls = self._abstract_controls(transform)
+            per_token = jax.ShapeDtypeStruct((b, n), jnp.float32, sharding=self._batched)  # pace and pitch shift
+            controls = dataclasses.replace(self._abstract_controls(transform), pace=per_token, pitch_shift=per_token)
             return jax.jit(f, out_shardings=self._batched).lower(self._fp_params, ids, lengths, controls).compile()
 
         return self._program(("encode", b, n, transform), build)
@@ -464,11 +562,23 @@ class Synthesizer:
         return self._bias_spectrum
 
 
-def _join(parts: list[np.ndarray], silence: np.ndarray) -> np.ndarray:
-    out = [parts[0]]
-    for part in parts[1:]:
-        out += [silence, part]
-    return np.concatenate(out)
+def _pieces(spans: list[ssml_parser.Span]) -> Iterator[list[ssml_parser.Span]]:
+    """The spans of a sentence cut after each span followed by a `<break>`."""
+    piece: list[ssml_parser.Span] = []
+    for span in spans:
+        piece.append(span)
+        if span.break_ms:
+            yield piece
+            piece = []
+    if piece:
+        yield piece
+
+
+def _gain_curve(gain: np.ndarray, reps: np.ndarray, hop: int, n: int) -> np.ndarray:
+    """Per-sample gain of `n` samples from a gain per token lasting `reps` frames of `hop` samples:
+    each frame's gain at its centre, linear between centres (no click where the volume changes)."""
+    frames = np.repeat(gain, reps)
+    return np.interp((np.arange(n) + 0.5) / hop - 0.5, np.arange(len(frames)), frames).astype(np.float32)
 
 
 def _nothing_to_speak(text: str) -> str:
@@ -533,25 +643,63 @@ def enable_compilation_cache(directory: str | Path | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
+VOICES = ("auto", "jaxtts", "nvidia")
+
+
+@dataclasses.dataclass(frozen=True)
+class Voice:
+    """A FastPitch + HiFi-GAN pair on disk, and how to tell a person which voice that is."""
+
+    name: str  # "jaxtts" | "nvidia"
+    fastpitch: Path
+    hifigan: Path
+
+    @property
+    def about(self) -> str:
+        if self.name == "jaxtts":
+            return ("jaxtts's own voice (FastPitch trained by jaxtts on festival's CMU SLT voice; "
+                    "jik876's LJSpeech HiFi-GAN); voice='nvidia' / --voice nvidia for NVIDIA's")
+        return "NVIDIA's published FastPitch + HiFi-GAN (LJSpeech)"
+
+
+def find_voice(voice: str = "auto", *, progress: bool = False) -> Voice:
+    """The model pair of `voice`: 'jaxtts' (bundled, offline), 'nvidia' (published; downloaded and
+    converted once), or 'auto': NVIDIA's when it is already in the jaxtts cache (the better voice, and
+    no network needed), else the bundled one, so a fresh offline install speaks."""
+    from jaxtts import hub, voices
+
+    if voice not in VOICES:
+        raise InputError(f"no voice {voice!r}; choose one of {', '.join(VOICES)}")
+    if voice == "nvidia" or (voice == "auto" and hub.cached()):
+        models = hub.ensure_models(progress=progress)
+        return Voice("nvidia", models["fastpitch"], models["hifigan"])
+    return Voice("jaxtts", voices.fastpitch_path(), voices.generator_path("lj"))
+
+
 _SYNTHESIZERS: collections.OrderedDict[tuple, Synthesizer] = collections.OrderedDict()
+_ANNOUNCED: set[str] = set()
 
 
 def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
-               hifigan: hg.HiFiGAN | str | Path | None = None, **controls: Any) -> np.ndarray:
-    """Speak `text`: float32 audio at the vocoder's rate (22,050 Hz for NVIDIA's). The one-line entry point.
+               hifigan: hg.HiFiGAN | str | Path | None = None, voice: str = "auto", ssml: bool | None = None,
+               **controls: Any) -> np.ndarray:
+    """Speak `text`: float32 audio at the vocoder's rate (22,050 Hz for both voices). The one-line entry point.
 
-    Models are loaded objects or paths (`.pt`, `.nemo`, converted directories); without them,
-    the published pair from the jaxtts cache (`jaxtts download`). Controls as `Synthesizer`.
-    One Synthesizer per model pair is kept, so later calls reuse the compiled programs.
+    Models are loaded objects or paths (`.pt`, `.nemo`, converted directories); the ones not given
+    come from `find_voice(voice)`, and the first use of each voice says on stderr which one speaks.
+    Controls and `ssml` (a `<speak>` document is read as SSML unless `ssml=False`) as
+    `Synthesizer.synthesize`. One Synthesizer per model pair is kept, so later calls reuse the
+    compiled programs.
     """
     from jaxtts import checkpoint
 
     if fastpitch is None or hifigan is None:
-        from jaxtts import hub
-
-        models = hub.ensure_models()
-        fastpitch = models["fastpitch"] if fastpitch is None else fastpitch
-        hifigan = models["hifigan"] if hifigan is None else hifigan
+        chosen = find_voice(voice)
+        fastpitch = chosen.fastpitch if fastpitch is None else fastpitch
+        hifigan = chosen.hifigan if hifigan is None else hifigan
+        if chosen.name not in _ANNOUNCED:
+            _ANNOUNCED.add(chosen.name)
+            print(f"jaxtts: speaking with {chosen.about}", file=sys.stderr)
     key = tuple(str(Path(m).expanduser().resolve()) if isinstance(m, (str, Path)) else m for m in (fastpitch, hifigan))
     if key not in _SYNTHESIZERS:
         fp_model = checkpoint.load_fastpitch(fastpitch) if isinstance(fastpitch, (str, Path)) else fastpitch
@@ -560,4 +708,4 @@ def synthesize(text: str, *, fastpitch: fp.FastPitch | str | Path | None = None,
         while len(_SYNTHESIZERS) > 4:
             _SYNTHESIZERS.popitem(last=False)
     _SYNTHESIZERS.move_to_end(key)
-    return _SYNTHESIZERS[key].synthesize(text, **controls)
+    return _SYNTHESIZERS[key].synthesize(text, ssml=ssml, **controls)

@@ -138,6 +138,17 @@ def ensure(name: str, *, base_url: str | None = None, progress: bool = True) -> 
         return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
 
 
+def cached(names: Iterable[str] = DEFAULT) -> bool:
+    """Whether every named checkpoint is already in the cache (converted, or as a file to convert),
+    so that `ensure_models(names)` needs no network. Reads only file metadata and small JSON files."""
+    for name in names:
+        entry, root = _entry(name), cache_dir()
+        src, dst = root / entry.filename, root / f"{Path(entry.filename).stem}.jaxtts"
+        if not (src.is_file() or _current(dst, src, entry)):
+            return False
+    return True
+
+
 def ensure_models(names: Iterable[str] = DEFAULT, *, base_url: str | None = None,
                   progress: bool = True) -> dict[str, Path]:
     """{model kind: converted directory} for the default FastPitch + HiFi-GAN pair (or `names`).

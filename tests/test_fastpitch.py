@@ -270,6 +270,42 @@ def test_pace_divides_durations_before_rounding_half_up(small: FastPitch, punct)
     assert int(out.mel_lens[0]) == int(_np(out.durations).sum())
 
 
+def test_a_value_for_every_token_computes_what_one_value_computes(small: FastPitch, punct):
+    """Per-token pace and pitch shift, all equal, give the scalar controls' outputs bit for bit."""
+    ids, _ = punct
+    one = small.infer(ids, speaker=1, pace=1.3, pitch_shift=50.0)
+    each = small.infer(ids, speaker=1, pace=np.full(ids.shape, 1.3), pitch_shift=np.full(ids.shape, 50.0))
+    for a, b in zip(one, each):
+        np.testing.assert_array_equal(_np(a), _np(b))
+
+
+def test_per_token_pace_and_pitch_change_only_their_span(small: FastPitch, punct):
+    """A span of tokens at half pace lasts twice its predicted frames (NVIDIA's rounding), a span
+    raised by 40 Hz gets 40 / std more normalised pitch; every other token is as without them."""
+    ids, d = punct
+    n = ids.shape[1]
+    span = (np.arange(n) >= n // 3) & (np.arange(n) < 2 * n // 3)
+    base = small.infer(ids, speaker=1)
+    out = small.infer(ids, speaker=1, pace=np.where(span, 0.5, 1.0)[None], pitch_shift=np.where(span, 40.0, 0.0)[None])
+    dur, base_dur = _np(out.durations)[0], _np(base.durations)[0]
+    np.testing.assert_array_equal(dur[~span], base_dur[~span])
+    np.testing.assert_array_equal(dur[span], np.floor(d["base__dur_pred"][span] / 0.5 + 0.5))
+    assert dur[span].sum() > base_dur[span].sum()
+    std = float(np.asarray(small.params["pitch_std"])[0])
+    shift = _np(out.pitch)[0] - _np(base.pitch)[0]
+    np.testing.assert_allclose(shift[span], 40.0 / std, rtol=1e-5)
+    np.testing.assert_array_equal(shift[~span], 0.0)
+
+
+def test_per_token_controls_recompile_for_no_value(small: FastPitch, punct):
+    ids, _ = punct
+    small.infer(ids, speaker=1, pace=np.full(ids.shape, 1.1))
+    before = small.encode._cache_size()
+    for value in (0.7, 1.9):
+        small.infer(ids, speaker=1, pace=np.full(ids.shape, value), pitch_shift=np.full(ids.shape, value * 10))
+    assert small.encode._cache_size() == before
+
+
 def test_duration_target_replaces_the_prediction(small: FastPitch, punct):
     ids, _ = punct
     dur = np.arange(ids.shape[1]) % 4
@@ -337,6 +373,9 @@ def test_speakers_differ_and_can_vary_per_item(small: FastPitch, punct):
     ({"dur_tgt": -np.ones((1, 3))}, "dur_tgt must be >= 0"),
     ({"pitch_tgt": np.ones((3,))}, "pitch_tgt must have shape"),
     ({"pace": [1.0, 2.0]}, "pace must be a number or one per text"),
+    ({"pace": np.ones((1, 4))}, r"pace must be .* or one per token \(1, 3\), got shape \(1, 4\)"),
+    ({"pace": [[1.0, 0.05, 1.0]]}, "pace must be between 0.1 and 10"),
+    ({"max_duration": np.ones((1, 3))}, r"max_duration must be a number or one per text \(1\), got"),
     ({"pitch_transform": "up"}, "pitch_transform must be a function"),
 ])
 def test_bad_input_is_a_clear_error(small: FastPitch, kwargs: dict, match: str):

@@ -17,6 +17,8 @@ def _spans(doc: str) -> list[Span]:
 def test_speak_detection():
     assert is_ssml('  <speak>Hi</speak>') and is_ssml('<?xml version="1.0"?>\n<speak version="1.1">Hi</speak>')
     assert not is_ssml("<speaker>Hi</speaker>") and not is_ssml("speak <b>up</b>")
+    # a DTD before <speak> is still SSML, so that parse refuses it instead of the text being read aloud
+    assert is_ssml('<!DOCTYPE speak [<!ENTITY a "b">]><speak>&a;</speak>') and not is_ssml("<!DOCTYPE html><p>Hi</p>")
 
 
 @pytest.mark.parametrize(

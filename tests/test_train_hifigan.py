@@ -388,3 +388,46 @@ def test_fit_logs_every_loss_and_resumes_exactly(tmp_path):
     assert {"loss", "loss_disc_all", "loss_mel", "loss_fm_f", "loss_fm_s", "loss_gen_f", "loss_gen_s"} <= set(rows[0])
     assert all(np.isfinite(r["loss"]) for r in rows)
     assert (tmp_path / "cut" / "metrics.jsonl").read_text() == (tmp_path / "whole" / "metrics.jsonl").read_text()
+
+
+def test_validation_is_jik876s_mel_error_on_whole_held_out_clips():
+    """Each clip whole, peak-normalised ×0.95, generated from its own mel; the L1 of the loss log-mels
+    averaged over clips (val_mel_error) and ×45 (val_loss, val_loss_mel)."""
+    config = HiFiGANConfig((4, 4), (8, 8), 16, "1", (3,), ((1, 3, 5),))  # hop 16
+    train = T.TrainConfig(segment_size=1024, hop_size=16, win_size=512, n_fft=512)
+    params = T.init_generator(config, jax.random.key(0))
+    rng = np.random.default_rng(1)
+    clips = [rng.uniform(-0.3, 0.3, n).astype(np.float32) for n in (1600, 2400)]
+    got = T.validate(params, clips, config, train)
+    errors = []
+    for clip in clips:
+        y = jnp.asarray(clip / np.abs(clip).max() * 0.95)[None]
+        y_hat = T.generate(params, train.mel(y, train.fmax), config)
+        errors.append(float(jnp.mean(jnp.abs(train.mel(y, None) - train.mel(y_hat, None)))))
+    assert got["val_mel_error"] == pytest.approx(np.mean(errors), rel=1e-5)
+    assert got["val_loss"] == got["val_loss_mel"] == pytest.approx(45 * np.mean(errors), rel=1e-5)
+    louder = T.validate(params, [2 * c for c in clips], config, train)  # normalised, so the level does not count
+    assert louder["val_mel_error"] == pytest.approx(got["val_mel_error"], rel=1e-4)
+    shifted = T.validate(T.init_generator(config, jax.random.key(1)), clips, config, train)
+    assert shifted["val_mel_error"] != pytest.approx(got["val_mel_error"], rel=1e-3)
+
+
+def test_export_is_nvidias_weight_norm_checkpoint_and_loads_back_to_the_same_audio(tmp_path):
+    import jaxtts
+
+    config = HiFiGANConfig((4, 4), (8, 8), 16, "1", (3,), ((1, 3, 5),), sampling_rate=16_000)
+    params = T.init_generator(config, jax.random.key(3))
+    params["conv_post"]["weight_g"] = params["conv_post"]["weight_g"] * 1.7  # g ≠ ‖v‖, as after training
+    path = T.export_pt(params, config, tmp_path / "hifigan_gen_checkpoint_7.pt", steps=7)
+    ckpt = load_torch(path)
+    assert ckpt["iters_all"] == 7 and ckpt["train_setup"]["sampling_rate"] == 16_000
+    assert np.array_equal(ckpt["generator"]["resblocks.1.0.convs2.2.weight_v"].numpy(),
+                          params["resblocks_1_0"]["convs2_2"]["weight_v"])
+    # --init reads back exactly the g and v that were trained
+    assert jax.tree.all(jax.tree.map(np.array_equal, T.generator_train_params(ckpt["generator"], config), params))
+    mel = jnp.asarray(np.random.default_rng(0).normal(size=(1, 80, 12)).astype(np.float32) - 4)
+    loaded = jaxtts.load_hifigan(path)
+    assert loaded.config == config
+    want = np.asarray(T.generate(params, mel, config))
+    got = np.asarray(Generator(loaded.config).apply({"params": loaded.params}, jnp.swapaxes(mel, 1, 2)))
+    assert np.max(np.abs(got - want)) <= 1e-6 * np.max(np.abs(want))

@@ -3,6 +3,11 @@
 `Controls` is a pytree: its values are traced (new values never recompile), `pitch_transform` is
 static (each distinct function compiles its own programs). Every caller validates it with `check`,
 and the programs read its fields by name. The CLI's flags are its fields that carry a `help`.
+
+`pace` and `pitch_shift` (`PER_TOKEN`) are (B, N) arrays inside the programs, one value per token,
+so that a span of a sentence (SSML's `<prosody>`) can be slower or higher than the rest: a number
+or a per-text value is broadcast to every token, which computes exactly what one value per text
+computes, and a per-token value is data like any other, so no value ever recompiles.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ PitchTransform = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Arra
 # PACE[0] is no longer speech, and pace and max_duration multiply every duration.
 PACE = (0.1, 10.0)
 MAX_DURATION = 1000.0
+PER_TOKEN = ("pace", "pitch_shift")  # the controls that may also be one value per token
 
 
 def _control(default: Any, help: str | None = None, metavar: str | None = None) -> Any:
@@ -30,7 +36,8 @@ def _control(default: Any, help: str | None = None, metavar: str | None = None) 
 @dataclasses.dataclass(frozen=True)
 class Controls:
     """How to speak. Each value is a number (or flag) for every text, or one per text ((B,) arrays,
-    where a model's own `infer` takes a batch).
+    where a model's own `infer` takes a batch); `pace` and `pitch_shift` also one per token ((B, N)
+    arrays like the ids).
 
     pace > 1 speaks faster; pitch_shift in Hz; pitch_amplify scales the contour around the mean;
     flatten/invert as NVIDIA's inference.py; pitch_transform(pitch, n_tokens, mean, std) is a jax
@@ -49,15 +56,19 @@ class Controls:
     denoise: Any = _control(0.0, "NVIDIA's vocoder denoiser; their scripts use 0.01 (default 0: off)", "STRENGTH")
     max_duration: Any = _control(75.0, "the most mel frames one symbol may last (default 75)", "FRAMES")
 
-    def check(self, n_speakers: int, batch: int | None = None) -> Controls:
+    def check(self, n_speakers: int, batch: int | None = None, tokens: int | None = None) -> Controls:
         """`self` if every value is valid for a model with `n_speakers` speakers, else an InputError
-        naming the control. With `batch`, values may also be one per text ((batch,) arrays)."""
+        naming the control. With `batch`, values may also be one per text ((batch,) arrays); with
+        `tokens` too, `PER_TOKEN` values one per token ((batch, tokens) arrays)."""
         def values(name: str, kind: str) -> np.ndarray:
             value = getattr(self, name)
             v = np.asarray(value)
-            if v.ndim > 1 or (v.ndim == 1 and (batch is None or v.shape != (batch,))):
+            shapes = [()] + [(batch,)] * (batch is not None)
+            shapes += [(batch, tokens)] * (batch is not None and tokens is not None and name in PER_TOKEN)
+            if v.shape not in shapes:
                 per_text = f" or one per text ({batch})" if batch is not None else ""
-                raise InputError(f"{name} must be a {kind}{per_text}, got shape {v.shape}")
+                per_token = f" or one per token ({batch}, {tokens})" if len(shapes) == 3 else ""
+                raise InputError(f"{name} must be a {kind}{per_text}{per_token}, got shape {v.shape}")
             if kind == "flag":
                 if v.dtype != bool:
                     raise InputError(f"{name} must be True or False, got {value!r}")
@@ -94,10 +105,16 @@ class Controls:
         """The values as numpy arrays of the dtypes the programs compute with (to hand to a device)."""
         return dataclasses.replace(self, **{f: np.asarray(getattr(self, f), dtype) for f, dtype in _DTYPES.items()})
 
-    def per_item(self, b: int) -> Controls:
-        """The values as (b,) arrays, one per batch item (traceable)."""
-        return dataclasses.replace(
-            self, **{f: jnp.broadcast_to(jnp.asarray(getattr(self, f), dtype), (b,)) for f, dtype in _DTYPES.items()})
+    def per_item(self, b: int, n: int) -> Controls:
+        """The values as (b,) arrays, one per batch item, and `PER_TOKEN` ones as (b, n) arrays, one
+        per token (traceable)."""
+        def spread(name: str, dtype: Any) -> jax.Array:
+            v = jnp.asarray(getattr(self, name), dtype)
+            if name not in PER_TOKEN:
+                return jnp.broadcast_to(v, (b,))
+            return jnp.broadcast_to(v[:, None] if v.ndim == 1 else v, (b, n))
+
+        return dataclasses.replace(self, **{f: spread(f, dtype) for f, dtype in _DTYPES.items()})
 
 
 _DTYPES = {"pace": np.float32, "pitch_shift": np.float32, "pitch_amplify": np.float32, "pitch_flatten": np.bool_,

@@ -40,7 +40,7 @@ import numpy as np
 from jaxtts import limits
 from jaxtts.errors import ConfigError, InputError
 from jaxtts.models import buckets, layers, winograd
-from jaxtts.models.controls import Controls, PitchTransform
+from jaxtts.models.controls import PER_TOKEN, Controls, PitchTransform
 from jaxtts.models.layers import Conv1d, dense, layer_norm
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's, as NVIDIA's modules use it
@@ -392,7 +392,8 @@ class FastPitchModule(nn.Module):
     def encode(self, ids: jax.Array, lengths: jax.Array, controls: Controls, dur_tgt: jax.Array | None = None,
                pitch_tgt: jax.Array | None = None, energy_tgt: jax.Array | None = None,
                deterministic: bool = True) -> Encoded:
-        """NVIDIA's `infer` up to the length regulator; `controls` hold (B,) arrays (`Controls.per_item`).
+        """NVIDIA's `infer` up to the length regulator; `controls` hold (B,) arrays, and (B, N) ones
+        for pace and pitch_shift (`Controls.per_item`).
 
         Flatten (×0), invert (×−1) and amplify fold into one factor: multiplying by ±a or 0 at once
         rounds exactly like inference.py's three multiplications in sequence.
@@ -416,7 +417,7 @@ class FastPitchModule(nn.Module):
         mean = jnp.where(self.pitch_std[0] == 0, FALLBACK_PITCH_MEAN, self.pitch_mean[0])
         scale = (jnp.where(controls.pitch_flatten, 0.0, 1.0) * jnp.where(controls.pitch_invert, -1.0, 1.0)
                  * controls.pitch_amplify)
-        pitch = pitch * scale[:, None, None].astype(dt) + (controls.pitch_shift / std)[:, None, None].astype(dt)
+        pitch = pitch * scale[:, None, None].astype(dt) + (controls.pitch_shift / std)[:, None, :].astype(dt)
         if controls.pitch_transform is not None:
             pitch = controls.pitch_transform(pitch, mask.sum(axis=1), mean, std)
         # The conditioning convolutions must see zeros past the end, as in a batch of one
@@ -433,7 +434,7 @@ class FastPitchModule(nn.Module):
 
         durs = dur_pred if dur_tgt is None else dur_tgt.astype(jnp.float32) * valid_b
         # NVIDIA: (durs / pace + 0.5).long(), i.e. round half up for durations >= 0.
-        reps = jnp.floor(durs / controls.pace[:, None].astype(jnp.float32) + 0.5).astype(jnp.int32) * valid_b
+        reps = jnp.floor(durs / controls.pace.astype(jnp.float32) + 0.5).astype(jnp.int32) * valid_b
         return Encoded(enc, reps, reps.sum(axis=1), dur_pred, pitch, energy)
 
     def decode(self, enc: jax.Array, reps: jax.Array, n_frames: int,
@@ -460,7 +461,7 @@ class FastPitchModule(nn.Module):
 
     def __call__(self, ids: jax.Array, lengths: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Initialisation path: touches every parameter."""
-        e = self.encode(ids, lengths, Controls().per_item(ids.shape[0]))
+        e = self.encode(ids, lengths, Controls().per_item(*ids.shape))
         return self.decode(e.enc, e.reps, 8)
 
 
@@ -512,7 +513,8 @@ def encode(params: Any, ids: jax.Array, lengths: jax.Array, controls: Controls =
            energy_tgt: jax.Array | None = None, dtype: Any = jnp.float32) -> Encoded:
     """Stage 1 on a token bucket: ids (B, N) int32 with true `lengths` (B,) → `Encoded`.
 
-    `controls` follow NVIDIA's `infer` and inference.py (each a scalar or a per-item (B,) array):
+    `controls` follow NVIDIA's `infer` and inference.py (each a scalar or a per-item (B,) array;
+    pace and pitch_shift also per token, (B, N)):
     pitch is transformed in normalised units as flatten → invert → amplify → + shift_Hz / std,
     then by `pitch_transform(pitch (B, F, N), n_tokens (B,), mean, std)` (NVIDIA's signature; it
     must be jax-traceable and treat positions ≥ n_tokens as padding; static, as `Controls` holds it).
@@ -524,7 +526,7 @@ def encode(params: Any, ids: jax.Array, lengths: jax.Array, controls: Controls =
     if pitch_tgt is not None and pitch_tgt.ndim == 2:
         pitch_tgt = pitch_tgt[:, None, :]
     return _module(params, config, dtype).apply(
-        {"params": dict(params)}, ids, lengths, controls.per_item(ids.shape[0]), dur_tgt, pitch_tgt, energy_tgt,
+        {"params": dict(params)}, ids, lengths, controls.per_item(*ids.shape), dur_tgt, pitch_tgt, energy_tgt,
         method=FastPitchModule.encode)
 
 
@@ -588,6 +590,13 @@ def _check_target(name: str, value: Any, shapes: tuple[tuple[int, ...], ...]) ->
     return v.astype(np.float32)
 
 
+def _per_token(value: Any, b: int, n_in: int, n: int) -> np.ndarray:
+    """A control's number, (b,) or (b, n_in) values as (b, n) values, one per token (the last repeated)."""
+    v = np.asarray(value)
+    v = np.broadcast_to(v[:, None] if v.ndim == 1 else v, (b, n_in))[:, :n]
+    return np.pad(v, ((0, 0), (0, n - v.shape[1])), mode="edge")
+
+
 def _pad_tokens(x: np.ndarray | None, n: int) -> np.ndarray | None:
     if x is None:
         return None
@@ -644,7 +653,8 @@ class FastPitch:
         pace > 1 speaks faster; pitch_shift in Hz; pitch_amplify scales the contour around the
         speaker's mean; flatten/invert as inference.py; `pitch_transform` is a jax function with
         NVIDIA's signature (see `encode`; pass the same object each call to reuse its compilation).
-        Targets are (B, N) like ids. Scalars apply to every text, (B,) arrays per text.
+        Targets are (B, N) like ids. Scalars apply to every text, (B,) arrays per text; `pace` and
+        `pitch_shift` may also be (B, N) like ids, one value per token (a span said slower or higher).
         The token and frame axes are padded to the engine's buckets (`buckets.TOKEN_BUCKETS`,
         `FRAME_BUCKETS` for this backend; each compiles once, any length past the largest a multiple
         of it); outputs are trimmed back on the host, so a new length compiles nothing.
@@ -654,7 +664,7 @@ class FastPitch:
         b = ids.shape[0]
         controls = Controls(pace=pace, pitch_shift=pitch_shift, pitch_amplify=pitch_amplify, pitch_flatten=pitch_flatten,
                             pitch_invert=pitch_invert, pitch_transform=pitch_transform, speaker=speaker,
-                            max_duration=max_duration).check(c.n_speakers, b)
+                            max_duration=max_duration).check(c.n_speakers, b, ids.shape[1])
         if energy_tgt is not None and not c.energy_conditioning:
             raise InputError("energy_tgt given, but this FastPitch has no energy conditioning (FastPitch 1.0)")
         f, n_in = c.pitch_conditioning_formants, ids.shape[1]
@@ -667,6 +677,9 @@ class FastPitch:
         n = int(lengths.max())
         kind = buckets.kind(jax.default_backend())
         bucket = buckets.pick(n, buckets.TOKEN_BUCKETS[kind])
+        # Always one value per token: a number and a span's values run the same program, bit for bit.
+        controls = dataclasses.replace(controls, **{name: _per_token(getattr(controls, name), b, n_in, bucket)
+                                                    for name in PER_TOKEN})
         enc = self.encode(self.inference_params, _pad_tokens(ids, bucket), lengths, controls.arrays(),
                           dur_tgt=_pad_tokens(dur_tgt, bucket), pitch_tgt=_pad_tokens(pitch_tgt, bucket),
                           energy_tgt=_pad_tokens(energy_tgt, bucket))

@@ -230,16 +230,29 @@ def stage_export(recipe: Recipe) -> dict:
 
     from jaxtts import checkpoint
 
-    _, config, state = _trained(recipe)
+    dataset, config, state = _trained(recipe)
+    text = dataset.text
     inference = {k: v for k, v in jax.tree.map(np.asarray, state.params).items() if k != "attention"}
     n_bytes = sum(v.nbytes for v in _leaves(inference))
     dtype = "float32"
     if n_bytes > MAX_MODEL_BYTES:
         inference, dtype = jax.tree.map(lambda v: v.astype(np.float16), inference), "float16"
     path = checkpoint.save(recipe.out / "model", model="fastpitch", config=config.to_dict(), params=inference,
-                           source={"recipe": "jaxtts.recipes.voice", "step": int(state.step)}, overwrite=True)
+                           text=text.to_dict() if text is not None else None,
+                           source={"recipe": "jaxtts.recipes.voice", "step": int(state.step)},
+                           license=_license(recipe), overwrite=True)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return {"path": str(path), "bytes": size, "dtype": dtype, "step": int(state.step)}
+
+
+def _license(recipe: Recipe) -> str:
+    """The exported voice's notices: what it was learnt from, and the teacher's own licence (kept)."""
+    notices = recipe.corpus_dir / "TEACHER_COPYRIGHT"
+    teacher = notices.read_text(encoding="utf-8") if notices.is_file() else "(festvox-us-slt-hts: EST-2003)\n"
+    return ("jaxtts voice: a FastPitch trained by jaxtts.recipes.voice on speech rendered by festival with the\n"
+            "CMU ARCTIC SLT HTS voice, reading LJSpeech transcripts (public domain). The weights are distributed\n"
+            "with jaxtts (Apache-2.0); the teacher voice's notices are kept below as its licence asks.\n\n"
+            + teacher)
 
 
 def stage_evaluate(recipe: Recipe) -> dict:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from jaxtts.errors import InputError, TextError
 from jaxtts.text import g2p
@@ -17,7 +18,7 @@ from jaxtts.text.sentences import split_sentences
 from jaxtts.text.g2p import Lexicon
 from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID, SYMBOLS, decode
 
-__all__ = ["normalize", "to_ids", "to_phonemes", "split_sentences", "Lexicon", "SYMBOLS"]
+__all__ = ["normalize", "to_ids", "to_phonemes", "pieces_to_ids", "split_sentences", "Lexicon", "SYMBOLS"]
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _PHONE_LIKE = re.compile(r"[A-Z]{1,2}[0-9]?")
@@ -85,14 +86,43 @@ def _with_phones(text: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]
     if not parts:
         return g2p.encode(normalize(text), arpabet, lexicon)
     parts.append((text[pos:], _plain(text[pos:], arpabet, lexicon)))
+    return _join(parts)[0]
+
+
+def pieces_to_ids(pieces: Sequence[str], *, arpabet: bool = True,
+                  lexicon: Lexicon | None = None) -> tuple[list[int], list[int]]:
+    """The ids of text written in pieces (SSML's spans, each read with its own controls), and for
+    each id the index of the piece it came from. Each piece is read as `to_ids` reads it (a piece
+    without words keeps its punctuation, a blank one only separates), the pieces joined by a space
+    wherever whitespace separates them; a joining space belongs to the piece that wrote the
+    whitespace. TextError when nothing is speakable."""
+    parts = [(piece, _with_phones(piece, arpabet, lexicon) if "{" in piece else _plain(piece, arpabet, lexicon))
+             for piece in pieces]
+    ids, owners = _join(parts)
+    if not ids:
+        shown = "".join(pieces)
+        raise TextError(f"nothing speakable in {shown[:57] + '...' if len(shown) > 60 else shown!r}: "
+                        "it has no words or numbers after normalization")
+    return ids, owners
+
+
+def _join(parts: list[tuple[str, list[int]]]) -> tuple[list[int], list[int]]:
+    """The ids of (source, ids) parts joined by a space where whitespace separates them (none before
+    closing punctuation or after an opening parenthesis), and each id's part index (a space's: the
+    part whose whitespace it is)."""
     ids: list[int] = []
-    gap = False  # whitespace since the last ids
-    for source, part in parts:
-        gap = gap or source[:1].isspace()
+    owners: list[int] = []
+    gap: int | None = None  # the part where whitespace came since the last ids
+    for i, (source, part) in enumerate(parts):
+        if gap is None and source[:1].isspace():
+            gap = i
         if part:
-            if ids and gap and part[0] not in _NO_SPACE_BEFORE and ids[-1] != SYMBOL_TO_ID["("]:
+            if ids and gap is not None and part[0] not in _NO_SPACE_BEFORE and ids[-1] != SYMBOL_TO_ID["("]:
                 ids.append(SPACE_ID)
+                owners.append(gap)
             ids += part
-            gap = False
-        gap = gap or source[-1:].isspace()
-    return ids
+            owners += [i] * len(part)
+            gap = None
+        if gap is None and source[-1:].isspace():
+            gap = i
+    return ids, owners

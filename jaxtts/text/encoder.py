@@ -119,11 +119,18 @@ class TextEncoder:
                 ids = self.symbol_ids(sentence)
             except TextError:
                 continue  # "..." between sentences, an emoji line: nothing to say here
-            while len(ids) > limit:
-                space = _last_space(ids, limit)
-                yield self.model_ids(ids[:space] if space else ids[:limit])
-                ids = ids[space + 1:] if space else ids[limit:]
-            yield self.model_ids(ids)
+            yield from (self.model_ids(ids[i:j]) for i, j in _cuts(ids, limit))
+
+    def pieces(self, pieces: list[str], max_length: int) -> Iterator[tuple[list[int], list[int]]]:
+        """The model's ids of one sentence written in pieces (SSML's spans), cut as `sentences` cuts,
+        each with the index of the piece every id came from (an added space: its neighbour's).
+        TextError when nothing in them is speakable."""
+        ids, owners = frontend.pieces_to_ids(pieces, arpabet=self.p_arpabet > 0, lexicon=self.lexicon)
+        limit = max_length - self.prepend_space_to_text - self.append_space_to_text
+        for i, j in _cuts(ids, limit):
+            own = owners[i:j]
+            yield (self.model_ids(ids[i:j]),
+                   own[:1] * self.prepend_space_to_text + own + own[-1:] * self.append_space_to_text)
 
     @functools.cached_property
     def _names(self) -> list[str]:
@@ -139,6 +146,17 @@ class TextEncoder:
             return None
         index = {s: i for i, s in enumerate(self.symbols)}
         return np.array([index.get(name, -1) for name in self._names])
+
+
+def _cuts(ids: list[int], limit: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the pieces of `ids` that fit `limit`, cut at the last space that keeps a piece
+    at least half full (the space dropped), else at `limit`."""
+    start = 0
+    while len(ids) - start > limit:
+        space = _last_space(ids[start:], limit)
+        yield start, start + (space or limit)
+        start += space + 1 if space else limit
+    yield start, len(ids)
 
 
 def _last_space(ids: list[int], limit: int) -> int | None:

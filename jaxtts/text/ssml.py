@@ -14,7 +14,7 @@ The result is plain data for the engine to consume; nothing here runs a model:
   and `pitch_hz` shift the pitch (relative; percentages become semitones), `volume_db` scales the
   loudness (-inf for "silent"). Nested elements compose: rates multiply, shifts add.
 - `Span.break_ms` is the silence after the span (`<break>`; a break before any text gives an empty
-  span).
+  span). A blank span between two elements is kept: it keeps their words apart.
 
 `<emphasis>` is a prosody change: strong = rate 0.85 and +2 semitones, moderate (the default) =
 rate 0.92 and +1 semitone, reduced = rate 1.1 and -1 semitone, none = no change. `<break>`
@@ -70,11 +70,18 @@ class Span:
 
 
 def is_ssml(text: str) -> bool:
-    """Whether `text` is an SSML document (it starts with `<speak`, after an XML declaration)."""
+    """Whether `text` is an SSML document: it starts with `<speak`, after an XML declaration, or it
+    starts with a `<!DOCTYPE` and holds a `<speak` element (so that `parse` refuses its DTD, rather
+    than the text being read aloud)."""
     head = text.lstrip()
     if head.startswith("<?xml"):
         head = head[head.find("?>") + 2 :].lstrip()
-    return head.startswith("<speak") and head[6:7] in (" ", ">", "\t", "\n", "\r", "/")
+    if head.startswith("<!DOCTYPE"):
+        return _SPEAK.search(head) is not None
+    return _SPEAK.match(head) is not None
+
+
+_SPEAK = re.compile(r"<speak[\s>/]")
 
 
 # --- attribute values --------------------------------------------------------------------------
@@ -346,5 +353,10 @@ def parse(text: str) -> list[list[Span]]:
         raise InputError(f"SSML must have <speak> as its root element, not <{_name(root)}>")
     reader = _Reader()
     reader.walk(root, Prosody(), 0)
-    sentences = [[s for s in spans if s.text.strip() or s.phonemes or s.break_ms] for spans in reader.sentences]
-    return [spans for spans in sentences if spans]
+    return [spans for spans in map(_trim, reader.sentences) if spans]
+
+
+def _trim(spans: list[Span]) -> list[Span]:
+    """`spans` without the blank ones at either end; a blank span inside separates two words."""
+    said = [i for i, s in enumerate(spans) if s.text.strip() or s.phonemes or s.break_ms]
+    return spans[said[0] : said[-1] + 1] if said else []

@@ -430,6 +430,18 @@ def make_train_step(model_config: FastPitchConfig, loss_config: LossConfig, opti
     return tx, step
 
 
+def make_eval_step(model_config: FastPitchConfig, loss_config: LossConfig, *,
+                   padding_invariant: bool = True) -> Any:
+    """A pure `evaluate(params, batch, kl_weight) → meta` to jit: the training loss terms with dropout
+    off, as train.py's `validate` computes them."""
+    module = FastPitchTraining(model_config, padding_invariant=padding_invariant)
+
+    def evaluate(params: Any, batch: Batch, kl_weight: jax.Array) -> dict:
+        return fastpitch_loss(module.apply({"params": params}, batch, True), batch, loss_config, kl_weight)[1]
+
+    return evaluate
+
+
 def pad_batch(batch: Batch, token_step: int = 16, frame_step: int = 64) -> Batch:
     """A host (numpy) batch padded on N and T to `bucket_length` sizes, so that a run compiles a
     bounded set of shapes; padding is `padding_idx` 0 / zeros, which every loss masks."""

@@ -10,6 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     """Add the flags of `jaxtts train fastpitch` (train.py's names where it has one); returns the handler."""
     parser.add_argument("--data", required=True, help="a directory written by `jaxtts prepare`")
     parser.add_argument("--out", required=True, help="run directory: metrics.jsonl, checkpoints/, exports")
+    parser.add_argument("--val", metavar="PREPARED",
+                        help="a held-out prepared set: its loss terms (val_*) are logged at every checkpoint")
     parser.add_argument("--init", help="start from this FastPitch (.pt, .nemo or converted directory)")
     parser.add_argument("--config", default="small", help="small | published | FILE.json (ignored with --init)")
     parser.add_argument("--steps", type=int, default=1000, help="optimizer steps")

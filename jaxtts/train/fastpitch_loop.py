@@ -30,9 +30,9 @@ from jaxtts.errors import InputError
 from jaxtts.models.fastpitch import PUBLISHED, FastPitchConfig
 from jaxtts.text.encoder import TextEncoder
 from jaxtts.train import fastpitch as tf
-from jaxtts.train import optim
+from jaxtts.train import metrics, optim
 
-METRICS = "metrics.jsonl"
+METRICS = metrics.METRICS
 CHECKPOINTS = "checkpoints"
 
 
@@ -90,23 +90,37 @@ def _compiled(model_config: FastPitchConfig, loss: tf.LossConfig, opt: optim.Opt
     return tx, jax.jit(step, donate_argnums=0)
 
 
-def _trim_metrics(path: Path, last_step: int) -> None:
-    """Drop lines after `last_step` (written by a run killed after its last checkpoint)."""
-    if not path.exists():
-        return
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    keep = [ln for ln in lines if json.loads(ln)["step"] <= last_step]
-    with files.atomic_write(path) as tmp:
-        tmp.write_text("".join(ln + "\n" for ln in keep))
+@functools.cache
+def _compiled_eval(model_config: FastPitchConfig, loss: tf.LossConfig, padding_invariant: bool) -> Any:
+    return jax.jit(tf.make_eval_step(model_config, loss, padding_invariant=padding_invariant))
+
+
+def validate(params: Any, dataset: Any, model_config: FastPitchConfig, run: RunConfig, epoch: int) -> dict[str, float]:
+    """train.py's `validate`: every example of `dataset` once, in order, in batches of `run.batch_size`
+    (padded to buckets), dropout off; each loss term is averaged over the examples (a batch's value
+    weighted by its size). Keys are the training record's with a `val_` prefix; `val_loss` includes
+    the KL term at `epoch`'s weight, as the training `loss` does."""
+    evaluate = _compiled_eval(model_config, run.loss, run.padding_invariant)
+    kl_weight, totals = jnp.float32(run.loss.kl_weight(epoch)), {}
+    for start in range(0, len(dataset), run.batch_size):
+        examples = [dataset[i] for i in range(start, min(start + run.batch_size, len(dataset)))]
+        meta = evaluate(params, tf.pad_batch(collate(examples), run.token_step, run.frame_step), kl_weight)
+        for name, value in meta.items():
+            totals[name] = totals.get(name, 0.0) + float(value) * len(examples)
+    record = {f"val_{name}": total / len(dataset) for name, total in totals.items()}
+    record["val_loss"] += record["val_kl_loss"]
+    return record
 
 
 def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: RunConfig, *,
-          init_params: Any = None, resume: bool = False, progress: bool = False) -> tf.TrainState:
+          init_params: Any = None, resume: bool = False, progress: bool = False, val: Any = None) -> tf.TrainState:
     """Train for `run.steps` optimizer steps into `out` (metrics.jsonl, checkpoints/); returns the state.
 
     `init_params`: a training parameter tree (`tf.params_from_state_dict`, or an inference tree
     whose missing aligner is initialised fresh); None starts from scratch. `resume` continues from
-    the newest checkpoint in `out` (and ignores `init_params`).
+    the newest checkpoint in `out` (and ignores `init_params`). `val`, a held-out dataset, is
+    validated (`validate`) at every checkpoint and the last step; its `val_*` terms join that step's
+    metrics line.
     """
     import orbax.checkpoint as ocp
 
@@ -125,14 +139,14 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
                          jax.tree.structure(fresh))
     state = tf.init_state(params, tx, run.optim, jax.random.key_data(jax.random.key(run.seed + 1)))
     manager = ocp.CheckpointManager(out / CHECKPOINTS, options=ocp.CheckpointManagerOptions(
-        max_to_keep=run.keep_checkpoints, create=True))
+        max_to_keep=run.keep_checkpoints, create=True, cleanup_tmp_directories=True))  # a killed save's leftovers
     if resume and manager.latest_step() is not None:
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(
             jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))
     mesh = tf.data_mesh()  # data-parallel over the local devices (one device: a no-op)
     state = tf.replicate(state, mesh)
     micro = int(state.step)
-    _trim_metrics(out / METRICS, micro // per_step)
+    metrics.trim(out / METRICS, micro // per_step)
 
     start, first = time.perf_counter(), micro // per_step
     summed: dict = {}
@@ -147,16 +161,19 @@ def train(dataset: Any, out: str | Path, model_config: FastPitchConfig, run: Run
             if micro % per_step:
                 continue
             done, meta, summed = micro // per_step, summed, {}
-            if done % run.log_every == 0 or done == run.steps:
+            checkpointing = done % run.checkpoint_every == 0 or done == run.steps
+            if done % run.log_every == 0 or done == run.steps or (val is not None and checkpointing):
                 record = {"step": done, "epoch": epoch, **{k: float(v) for k, v in meta.items()},
                           "lr": float(optim.learning_rate(run.optim)(done - 1)),
                           "steps_per_s": (done - first) / max(time.perf_counter() - start, 1e-9)}
                 record["loss"] = record["loss"] + record["kl_loss"]  # the optimised total; NVIDIA logs it so too
+                if val is not None and checkpointing:
+                    record.update(validate(state.params, val, model_config, run, epoch))
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 if progress:
                     print(f"step {done}/{run.steps} loss {record['loss']:.4f} mel {record['mel_loss']:.4f}", flush=True)
-            if done % run.checkpoint_every == 0 or done == run.steps:
+            if checkpointing:
                 manager.save(done, args=ocp.args.StandardSave(state))
     manager.wait_until_finished()
     manager.close()
@@ -230,12 +247,59 @@ def load_init(path: str | Path) -> tuple[FastPitchConfig, dict, TextEncoder]:
     return config, params, converted.text or TextEncoder()
 
 
+def teacher_forced_mels(fastpitch: str | Path, prepared: str | Path, cache: str | Path) -> list[np.ndarray]:
+    """The mel FastPitch predicts for each example of a `prepared` directory when driven by its own
+    recording (teacher-forced: the aligner's MAS durations, the recorded pitch and energy), frame for
+    frame aligned with the recorded mel, as NVIDIA computed the mels of its `_ft` HiFi-GAN; (n_mel, T)
+    each. `fastpitch` must be a training checkpoint with its aligner (`FastPitch_checkpoint_*.pt`).
+    Cached as `cache/<checkpoint sha256>/<id>.npy` (atomic), so a second run computes nothing."""
+    from jaxtts.train.data import PreparedDataset
+
+    path = Path(fastpitch).expanduser()
+    config, params, text = load_init(path)
+    mean, std = (float(np.asarray(params[k]).reshape(-1)[0]) for k in ("pitch_mean", "pitch_std"))
+    if not std > 0:
+        raise InputError(f"--mels-from {path} has no pitch statistics (pitch_std {std}), so it cannot read a "
+                         "recording's pitch; pass a checkpoint `jaxtts train fastpitch` or NVIDIA's train.py wrote")
+    dataset = PreparedDataset(prepared, pitch_mean=mean, pitch_std=std)  # normalised as the model was trained
+    if dataset.text is not None and dataset.text != text:
+        raise InputError(f"--mels-from {path} was trained on ids written another way than {prepared}'s; "
+                         f"prepare the data again with `jaxtts prepare --text-like {path}`")
+    if "attention" not in params:
+        raise InputError(f"--mels-from {path} has no aligner, so it cannot follow a recording; pass the "
+                         "FastPitch_checkpoint_<steps>.pt a training run exported")
+    if config.n_mel_channels != dataset.config.n_mel_channels:
+        raise InputError(f"--mels-from {path} makes {config.n_mel_channels} mel channels, the data has "
+                         f"{dataset.config.n_mel_channels}")
+    store = Path(cache).expanduser() / files.sha256(path)
+    store.mkdir(parents=True, exist_ok=True)
+    module = tf.FastPitchTraining(config)  # padding-invariant: each utterance as if alone in its bucket
+    forward = jax.jit(lambda p, batch: module.apply({"params": p}, batch, True).mel_out)
+    mels = []
+    for i in range(len(dataset)):
+        example = dataset[i]
+        target = store / f"{example.id}.npy"
+        if not target.exists():
+            mel = forward(params, tf.pad_batch(collate([example])))[0, :example.mel.shape[1]].T
+            with files.atomic_write(target) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, np.asarray(mel, np.float32))
+        mels.append(np.load(target))
+    return mels
+
+
 def run_cli(args: Any) -> int:
     """`jaxtts train fastpitch` (flags: `fastpitch_cli.add_arguments`): train, then export `FastPitch_checkpoint_<steps>.pt` (NVIDIA's layout) and `model/` (converted)."""
     from jaxtts import checkpoint
     from jaxtts.train.data import PreparedDataset
 
     dataset = PreparedDataset(args.data)
+    val = None
+    if args.val:  # normalised with the training set's pitch statistics, as the model will be
+        val = PreparedDataset(args.val, pitch_mean=dataset.pitch_mean, pitch_std=dataset.pitch_std)
+        if val.text != dataset.text or val.config != dataset.config:
+            raise InputError(f"--val {args.val} was prepared with other audio settings or text encoding than "
+                             f"{args.data}; prepare it as the training set was")
     if args.init:
         config, params, text = load_init(args.init)
         if dataset.text is not None and dataset.text != text:
@@ -247,10 +311,10 @@ def run_cli(args: Any) -> int:
                              f"{dataset.n_speakers}; fine-tune a multi-speaker model or relabel the speakers")
     else:
         config, params = model_config(args.config, dataset.n_speakers), None
-    if params is not None or not args.resume:
-        params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
-        params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
-                  "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
+    # Also with --resume: a run killed before its first checkpoint restarts from these.
+    params = params if params is not None else tf.init_params(config, jax.random.key(args.seed))
+    params = {**params, "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
+              "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}  # train.py stores them in the model
     accumulation = args.grad_accumulation
     if args.global_batch:
         accumulation, rest = divmod(args.global_batch, args.batch_size)
@@ -263,7 +327,8 @@ def run_cli(args: Any) -> int:
                     optim=optim.OptimConfig(optimizer=args.optimizer, learning_rate=args.learning_rate,
                                             warmup_steps=args.warmup_steps, grad_accumulation=accumulation,
                                             ema_decay=args.ema_decay))
-    state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True)
+    state = train(dataset, args.out, config, run, init_params=params, resume=args.resume, progress=True,
+                  val=val)
     out = Path(args.out).expanduser()
     export_pt(state, config, out / f"FastPitch_checkpoint_{args.steps}.pt")
     inference = {k: v for k, v in jax.tree.map(np.asarray, state.params).items() if k != "attention"}

@@ -28,11 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxtts import files
 from jaxtts.errors import CheckpointError, InputError
 from jaxtts.models import discriminator as D
 from jaxtts.models.hifigan import Generator, HiFiGANConfig, param_shapes
-from jaxtts.train import features
+from jaxtts.train import features, metrics
 from jaxtts.train.features import AudioConfig
 
 
@@ -302,10 +301,41 @@ def _compiled_step(generator: HiFiGANConfig, discriminator: D.DiscriminatorConfi
     return opt, jax.jit(step, donate_argnums=0)
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled_val_error(generator: HiFiGANConfig, train: TrainConfig):
+    def error(params: Any, y: jax.Array, x: jax.Array) -> jax.Array:
+        y_mel, g_mel = train.mel(y[None], train.fmax_loss), train.mel(generate(params, x[None], generator), train.fmax_loss)
+        n = min(y_mel.shape[-1], g_mel.shape[-1])  # a fine-tuning mel may cover a few samples more or less
+        return jnp.mean(jnp.abs(y_mel[..., :n] - g_mel[..., :n]))
+
+    return jax.jit(error)  # one program per held-out clip length
+
+
+def validate(params: Any, audios: Sequence[np.ndarray], generator: HiFiGANConfig, train: TrainConfig,
+             mels: Sequence[np.ndarray] | None = None) -> dict[str, float]:
+    """jik876's validation: every held-out clip whole (peak-normalised ×0.95 as in training, or under
+    its fine-tuning mel), generated from its mel; the L1 distance of the loss log-mels averaged over
+    the clips is `val_mel_error` (jik876's `validation/mel_spec_error`), and ×mel_loss_weight it is
+    `val_loss_mel` = `val_loss`, on the scale of training's `loss_mel` (the adversarial terms are not
+    validated, as upstream)."""
+    error = _compiled_val_error(generator, train)
+    errors = []
+    for i, a in enumerate(audios):
+        y = np.asarray(a, np.float32)
+        if mels is None:
+            y = y / max(float(np.max(np.abs(y))), 1e-12) * 0.95
+        x = train.mel(jnp.asarray(y)[None], train.fmax)[0] if mels is None else jnp.asarray(mels[i], jnp.float32)
+        errors.append(float(error(params, jnp.asarray(y), x)))
+    mel_error = float(np.mean(errors))
+    return {"val_loss": mel_error * train.mel_loss_weight, "val_loss_mel": mel_error * train.mel_loss_weight,
+            "val_mel_error": mel_error}
+
+
 def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGANConfig, steps: int,
         train: TrainConfig = TrainConfig(), discriminator: D.DiscriminatorConfig = D.NVIDIA,
         init: tuple[Any, Any, Any] | None = None, mels: Sequence[np.ndarray] | None = None,
-        resume: bool = False, checkpoint_every: int = 100) -> TrainState:
+        resume: bool = False, checkpoint_every: int = 100, val: Sequence[np.ndarray] | None = None,
+        val_mels: Sequence[np.ndarray] | None = None) -> TrainState:
     """Train to `steps` total iterations, writing `out_dir/metrics.jsonl` (one object per step:
     `step`, `epoch`, `loss` = loss_gen_all and every loss component) and Orbax checkpoints of the
     whole state in `out_dir/checkpoints` (atomic). `init` is (generator in weight-norm form,
@@ -314,6 +344,8 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
     `resume` continues from the newest checkpoint: params, optimiser states, spectral vectors and
     the step are restored and the data plan is a function of (seed, epoch), so the run goes on as
     if it had never stopped; metrics logged after that checkpoint are dropped and logged again.
+    `val` (held-out clips, with `val_mels` when fine-tuning) is validated (`validate`) at every
+    checkpoint; its `val_*` terms join that step's line.
     """
     import orbax.checkpoint as ocp
 
@@ -327,14 +359,13 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
         kg, kd = jax.random.split(jax.random.key(train.seed))
         init = (init_generator(generator, kg), *D.init(discriminator, kd, train.segment_size))
     state = init_state(*jax.tree.map(jnp.asarray, init), opt)
-    manager = ocp.CheckpointManager(out / "checkpoints", options=ocp.CheckpointManagerOptions(max_to_keep=2))
-    log = out / "metrics.jsonl"
+    manager = ocp.CheckpointManager(out / "checkpoints", options=ocp.CheckpointManagerOptions(
+        max_to_keep=2, cleanup_tmp_directories=True))  # a killed save's leftovers
+    log = out / metrics.METRICS
     if resume and manager.latest_step() is not None:
         state = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore(state))
         done = int(state.step)
-        kept = [l for l in (log.read_text().splitlines() if log.exists() else []) if json.loads(l)["step"] <= done]
-        with files.atomic_write(log) as tmp:
-            tmp.write_text("".join(l + "\n" for l in kept))
+        metrics.trim(log, done)
     elif log.exists():
         log.unlink()
     with log.open("a") as f:
@@ -346,19 +377,45 @@ def fit(audios: Sequence[np.ndarray], out_dir: str | Path, *, generator: HiFiGAN
                 sample_batch(audios, batch, rng, train, mels)
             for batch in plan[index:]:
                 y, x = sample_batch(audios, batch, rng, train, mels)
-                state, metrics = step_fn(state, jnp.asarray(y), None if x is None else jnp.asarray(x))
+                state, losses = step_fn(state, jnp.asarray(y), None if x is None else jnp.asarray(x))
                 s = int(state.step)
-                row = {"step": s, "epoch": epoch + 1, "loss": float(metrics["loss_gen_all"]),
-                       **{k: float(v) for k, v in metrics.items()}}
+                row = {"step": s, "epoch": epoch + 1, "loss": float(losses["loss_gen_all"]),
+                       **{k: float(v) for k, v in losses.items()}}
+                checkpointing = s % checkpoint_every == 0 or s == steps
+                if val is not None and checkpointing:
+                    row.update(validate(state.generator, val, generator, train, val_mels))
                 f.write(json.dumps(row) + "\n")
                 f.flush()
-                if s % checkpoint_every == 0 or s == steps:
+                if checkpointing:
                     manager.save(s, args=ocp.args.StandardSave(state))
                     manager.wait_until_finished()
                 if s >= steps:
                     break
     manager.close()
     return state
+
+
+def export_pt(train_params: Mapping[str, Any], config: HiFiGANConfig, path: str | Path, *, steps: int = 0) -> Path:
+    """NVIDIA's generator checkpoint: `generator` in weight-norm form (`weight_g`/`weight_v`, as both
+    upstream trainers save it; jik876's `g_XXXXXXXX` holds the same dict), `config` (the generator's
+    arguments) and `train_setup` (its audio rate and hop); `jaxtts.load_hifigan` and DLE's inference
+    read it, and `--init` continues from it. Written atomically."""
+    import torch
+
+    from converters.discriminator import path_to_key
+    from jaxtts import files
+
+    generator = {}
+    for conv_path, conv in _convs(train_params):
+        for leaf in ("weight_g", "weight_v", "bias"):
+            generator[f"{path_to_key(conv_path)}.{leaf}"] = torch.from_numpy(np.array(conv[leaf], np.float32))
+    ckpt = {"generator": generator, "config": config.to_dict(), "iters_all": steps,
+            "train_setup": {"sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
+                            "hop_length": config.hop_length}}
+    path = Path(path)
+    with files.atomic_write(path) as tmp:
+        torch.save(ckpt, tmp)
+    return path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,10 +12,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     """Add the flags of `jaxtts train hifigan` (jik876's/NVIDIA's recipe); returns the handler."""
     parser.add_argument("--data", required=True, help="a directory written by `jaxtts prepare` (its audio is used)")
     parser.add_argument("--out", required=True, help="run directory: metrics.jsonl, checkpoints/, model/")
+    parser.add_argument("--val", metavar="PREPARED",
+                        help="held-out clips: their mel error (val_*) is logged at every checkpoint")
     parser.add_argument("--init", help="start from this generator (NVIDIA's hifigan_gen_checkpoint_*.pt, jik876's "
                                        "g_XXXXXXXX with its config.json), keeping its weight_g/weight_v")
     parser.add_argument("--init-discriminator", metavar="FILE",
                         help="and these discriminators (NVIDIA's hifigan_discrim_checkpoint_*.pt, jik876's do_XXXXXXXX)")
+    parser.add_argument("--mels-from", metavar="FASTPITCH",
+                        help="fine-tune on this FastPitch's teacher-forced mels of the data (a training checkpoint "
+                             "with its aligner, FastPitch_checkpoint_*.pt), as NVIDIA made its _ft generator; "
+                             "cached in --out")
     parser.add_argument("--config", default="v1", choices=("v1", "v2", "v3"), help="generator size (ignored with --init)")
     parser.add_argument("--steps", type=int, default=1000, help="iterations (one D step and one G step each)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
@@ -55,8 +61,28 @@ def _run(args: argparse.Namespace) -> int:
             params, spectral = D.init(discriminator, kd, train.segment_size)
         init = (generator, params, spectral)
     audios = [dataset.audio(i) for i in range(len(dataset))]
+    val = None
+    if args.val:
+        held_out = PreparedDataset(args.val)
+        if held_out.config.sampling_rate != config.sampling_rate:
+            raise InputError(f"--val {args.val} is at {held_out.config.sampling_rate} Hz, the generator at "
+                             f"{config.sampling_rate} Hz; prepare it with --resample at that rate")
+        val = [held_out.audio(i) for i in range(len(held_out))]
+    mels = val_mels = None
+    if args.mels_from:
+        from jaxtts.train.fastpitch_loop import teacher_forced_mels
+
+        if dataset.config.hop_length != config.hop_length:
+            raise InputError(f"{args.data} has mel frames {dataset.config.hop_length} samples apart, the generator "
+                             f"{config.hop_length}: FastPitch's mels cannot drive it")
+        cache = Path(args.out).expanduser() / "teacher_forced_mels"
+        mels = teacher_forced_mels(args.mels_from, args.data, cache)
+        val_mels = teacher_forced_mels(args.mels_from, args.val, cache) if args.val else None
     state = T.fit(audios, args.out, generator=config, steps=args.steps, train=train, discriminator=discriminator,
-                  init=init, resume=args.resume, checkpoint_every=args.checkpoint_every)
+                  init=init, resume=args.resume, checkpoint_every=args.checkpoint_every, val=val, mels=mels,
+                  val_mels=val_mels)
+    T.export_pt(state.generator, config, Path(args.out).expanduser() / f"hifigan_gen_checkpoint_{args.steps}.pt",
+                steps=args.steps)
     folded = jax.tree.map(np.asarray, T.fold(state.generator))
     checkpoint.save(Path(args.out).expanduser() / "model", model="hifigan", config=config.to_dict(), params=folded,
                     overwrite=True)
