@@ -12,6 +12,7 @@ Format 2 keeps the text setup in its own section, `text`; a format 1 directory k
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,18 @@ def _drop_late_orbax_callbacks() -> None:
 
     hook.jaxtts = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
+    logging.getLogger("asyncio").addFilter(_not_a_late_orbax_read)
+
+
+def _not_a_late_orbax_read(record: logging.LogRecord) -> bool:
+    """asyncio's "Task exception was never retrieved" for the same in-flight reads (the other form
+    of the tracebacks above) is dropped when the task's exception was raised inside Orbax or tensorstore."""
+    tb = record.exc_info[2] if record.exc_info else None
+    while tb is not None:
+        if any(name in tb.tb_frame.f_code.co_filename for name in ("orbax", "tensorstore")):
+            return False
+        tb = tb.tb_next
+    return True
 
 
 def load_any(path: str | Path, expect: str, **options: Any) -> Converted:

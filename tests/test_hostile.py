@@ -419,7 +419,7 @@ def test_four_threads_on_a_cold_synthesizer_compile_each_program_once(converted)
         t.start()
     for t in threads:
         t.join()
-    assert synth.compile_count == 2 and synth.stats["compiles"] == 2  # one encode, one render: built once each
+    assert synth.compile_count == 3 and synth.stats["compiles"] == 3  # one encode, one decode, one vocode: built once each
 
 
 _FIRST_USE = """import jaxtts
