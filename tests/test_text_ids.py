@@ -114,6 +114,41 @@ def test_several_pronunciations_stay_letters_as_trained():
     assert phonemes("an apple") == "an {AE1 P AH0 L}"
 
 
+def test_a_model_trained_with_first_reads_ambiguous_words_by_cmudicts_first_pronunciation():
+    """NVIDIA's handle_arpabet_ambiguous='first': every dictionary word becomes phones; context cues
+    still pick a heteronym's reading, and without one it takes CMUdict's first."""
+    first = lambda text: decode(g2p.encode(text, ambiguous="first"))  # noqa: E731
+    assert first("hello a doctor for the owl") == (
+        "{HH AH0 L OW1} {AH0} {D AA1 K T ER0} {F AO1 R} {DH AH0} {AW1 L}")
+    assert [cmudict.lookup(w)[0] for w in ("hello", "a", "for", "the")] == ["HH AH0 L OW1", "AH0", "F AO1 R", "DH AH0"]
+    assert first("they record it") == "{DH EY1} {R IH0 K AO1 R D} {IH1 T}"  # the cue wins
+    assert first("record") == "{" + cmudict.lookup("record")[0] + "}"
+    assert first("the prisoners' forks") == "{DH AH0} {P R IH1 Z AH0 N ER0 Z}' {F AO1 R K S}"
+    assert first("zorbs") == "zorbs"  # unknown words are spelled either way
+    assert phonemes("hello a doctor for the owl") == "hello a doctor for the {AW1 L}"  # the default is unchanged
+
+
+@pytest.mark.parametrize("setup, message", [
+    ({"handle_arpabet_ambiguous": "random"}, "no fixed reading"),
+    ({"handle_arpabet_ambiguous": "first", "lexicon": {"dictionary": "A  AH0\n", "heteronyms": []}}, "own lexicon"),
+])
+def test_a_reading_of_ambiguous_words_that_cannot_be_followed_is_refused(setup, message):
+    from jaxtts.errors import ConfigError
+    from jaxtts.text.encoder import TextEncoder
+
+    with pytest.raises(ConfigError, match=message):
+        TextEncoder.from_dict(setup)
+
+
+def test_the_reading_of_ambiguous_words_is_part_of_the_text_setup():
+    from jaxtts.text.encoder import TextEncoder
+
+    encoder = TextEncoder.from_dict(TextEncoder(handle_arpabet_ambiguous="first").to_dict())
+    assert encoder.handle_arpabet_ambiguous == "first"
+    assert decode(encoder.encode("For the record.")) == "{F AO1 R} {DH AH0} {R EH1 K ER0 D}."
+    assert TextEncoder.from_dict({"p_arpabet": 1.0}).handle_arpabet_ambiguous == "ignore"  # older files
+
+
 @pytest.mark.parametrize(
     "text, reading",
     [

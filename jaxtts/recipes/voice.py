@@ -60,6 +60,9 @@ class Recipe:
     frame_step: int = 256
     seed: int = 1234
     generator: str = "lj"
+    # A word with several CMUdict pronunciations is written with its first: 'ignore' (NVIDIA's default)
+    # spells it, and a model trained on an hour of speech learns phones far sooner than spelling.
+    handle_arpabet_ambiguous: str = "first"
 
     @property
     def corpus_dir(self) -> Path:
@@ -158,11 +161,14 @@ def stage_split(recipe: Recipe) -> dict:
 
 
 def stage_prepare(recipe: Recipe) -> dict:
+    from jaxtts.text.encoder import TextEncoder
     from jaxtts.train import data
 
     results = {}
+    encoder = TextEncoder(handle_arpabet_ambiguous=recipe.handle_arpabet_ambiguous)
     for name in ("train", "test"):
-        report = data.prepare(recipe.out / "split" / name, recipe.out / "prepared" / name, progress=False)
+        report = data.prepare(recipe.out / "split" / name, recipe.out / "prepared" / name, encode=encoder,
+                              progress=False)
         if report.skipped:
             print(f"prepare {name}: skipped {report.skipped}", file=sys.stderr)
         results[name] = {"prepared": report.prepared, "computed": report.computed, "skipped": len(report.skipped)}
@@ -420,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--config", default=defaults.config, help="voice | small | published | FILE.json")
     parser.add_argument("--generator", default=defaults.generator, help="bundled vocoder: lj | universal")
+    parser.add_argument("--handle-arpabet-ambiguous", default=defaults.handle_arpabet_ambiguous, choices=("first", "ignore"),
+                        help="words with several CMUdict pronunciations: their first (default) or spelled (NVIDIA's default)")
     args = parser.parse_args(argv)
     fields = {f.name for f in dataclasses.fields(Recipe)}
     recipe = Recipe(**{k: v for k, v in vars(args).items() if k in fields})

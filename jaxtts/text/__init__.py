@@ -25,30 +25,32 @@ _PHONE_LIKE = re.compile(r"[A-Z]{1,2}[0-9]?")
 _NO_SPACE_BEFORE = frozenset(SYMBOL_TO_ID[c] for c in ",.!?:;)")
 
 
-def to_ids(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None) -> list[int]:
+def to_ids(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None, ambiguous: str = "ignore") -> list[int]:
     """Model input ids of raw text; raises TextError when nothing speakable is left.
 
     `arpabet=False` reads every word as letters, for a checkpoint trained without ARPAbet
     (`FastPitchConfig.p_arpabet == 0`; braces still pass phones through, as NVIDIA's do).
     `lexicon` reads words with a model's own dictionary (`FastPitchConfig.lexicon`, from NeMo).
+    `ambiguous="first"` reads a word with several CMUdict pronunciations by its first, for a model
+    trained so (NVIDIA's `handle_arpabet_ambiguous`); "ignore" spells it, as the published model learned.
 
     `{HH AH0 L OW1}` spells a pronunciation in CMUdict's ARPAbet, as NVIDIA's front-end accepts
     (`to_phonemes` writes that form, and reads back to the same ids). A group of phone-shaped
     tokens with stress digits that holds an unknown phone is an InputError; other braces are text.
     """
     if "{" in text:
-        ids = _with_phones(text, arpabet, lexicon)
+        ids = _with_phones(text, arpabet, lexicon, ambiguous)
     else:
-        ids = g2p.encode(normalize(text), arpabet, lexicon)
+        ids = g2p.encode(normalize(text), arpabet, lexicon, ambiguous)
     if not ids:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise TextError(f"nothing speakable in {shown!r}: it has no words or numbers after normalization")
     return ids
 
 
-def to_phonemes(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None) -> str:
+def to_phonemes(text: str, *, arpabet: bool = True, lexicon: Lexicon | None = None, ambiguous: str = "ignore") -> str:
     """The ids of `to_ids` as readable text, phones grouped per word: 'hello {W ER1 L D}.'"""
-    return decode(to_ids(text, arpabet=arpabet, lexicon=lexicon))
+    return decode(to_ids(text, arpabet=arpabet, lexicon=lexicon, ambiguous=ambiguous))
 
 
 def _phones(group: str) -> list[int] | None:
@@ -66,13 +68,13 @@ def _phones(group: str) -> list[int] | None:
     return [PHONE_TO_ID[t] for t in tokens]
 
 
-def _plain(piece: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]:
+def _plain(piece: str, arpabet: bool, lexicon: Lexicon | None, ambiguous: str) -> list[int]:
     """Ids of the text between phone groups; a piece without words keeps its punctuation."""
-    ids = g2p.encode(normalize(piece), arpabet, lexicon)
+    ids = g2p.encode(normalize(piece), arpabet, lexicon, ambiguous)
     return ids or [SYMBOL_TO_ID[c] for c in piece if c in PUNCTUATION and c != " "]
 
 
-def _with_phones(text: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]:
+def _with_phones(text: str, arpabet: bool, lexicon: Lexicon | None, ambiguous: str) -> list[int]:
     """Plain pieces and phone groups joined by a space wherever the text has whitespace between them
     (none before closing punctuation or after an opening parenthesis, as `g2p.encode` does)."""
     parts: list[tuple[str, list[int]]] = []  # (source, ids)
@@ -81,23 +83,23 @@ def _with_phones(text: str, arpabet: bool, lexicon: Lexicon | None) -> list[int]
         phones = _phones(m.group(1))
         if phones is None:
             continue
-        parts += [(text[pos:m.start()], _plain(text[pos:m.start()], arpabet, lexicon)), (m.group(), phones)]
+        parts += [(text[pos:m.start()], _plain(text[pos:m.start()], arpabet, lexicon, ambiguous)), (m.group(), phones)]
         pos = m.end()
     if not parts:
-        return g2p.encode(normalize(text), arpabet, lexicon)
-    parts.append((text[pos:], _plain(text[pos:], arpabet, lexicon)))
+        return g2p.encode(normalize(text), arpabet, lexicon, ambiguous)
+    parts.append((text[pos:], _plain(text[pos:], arpabet, lexicon, ambiguous)))
     return _join(parts)[0]
 
 
-def pieces_to_ids(pieces: Sequence[str], *, arpabet: bool = True,
-                  lexicon: Lexicon | None = None) -> tuple[list[int], list[int]]:
+def pieces_to_ids(pieces: Sequence[str], *, arpabet: bool = True, lexicon: Lexicon | None = None,
+                  ambiguous: str = "ignore") -> tuple[list[int], list[int]]:
     """The ids of text written in pieces (SSML's spans, each read with its own controls), and for
     each id the index of the piece it came from. Each piece is read as `to_ids` reads it (a piece
     without words keeps its punctuation, a blank one only separates), the pieces joined by a space
     wherever whitespace separates them; a joining space belongs to the piece that wrote the
     whitespace. TextError when nothing is speakable."""
-    parts = [(piece, _with_phones(piece, arpabet, lexicon) if "{" in piece else _plain(piece, arpabet, lexicon))
-             for piece in pieces]
+    parts = [(piece, _with_phones(piece, arpabet, lexicon, ambiguous) if "{" in piece
+              else _plain(piece, arpabet, lexicon, ambiguous)) for piece in pieces]
     ids, owners = _join(parts)
     if not ids:
         shown = "".join(pieces)

@@ -19,24 +19,27 @@ import numpy as np
 
 from jaxtts import text as frontend
 from jaxtts.errors import ConfigError, InputError, TextError
-from jaxtts.text.g2p import Lexicon
+from jaxtts.text.g2p import AMBIGUOUS, Lexicon
 from jaxtts.text.symbols import ARPABET, SPACE_ID, SYMBOLS
 
 # The fields, named as NVIDIA's train_setup names them (`lexicon`: a NeMo archive's dictionary).
-TEXT_SETUP = ("p_arpabet", "prepend_space_to_text", "append_space_to_text", "symbols", "lexicon")
+TEXT_SETUP = ("p_arpabet", "handle_arpabet_ambiguous", "prepend_space_to_text", "append_space_to_text", "symbols",
+              "lexicon")
 _BARE_VOWELS = frozenset(p[:-1] for p in ARPABET if p[-1].isdigit())  # CMUdict always marks stress
 
 
 @dataclasses.dataclass(frozen=True)
 class TextEncoder:
     """`p_arpabet`: the share of words read as ARPAbet in training (1.0 as published, 0 = letters
-    only); `prepend/append_space_to_text`: a space id before/after every text; `symbols`: the
+    only); `handle_arpabet_ambiguous`: how a word with several CMUdict pronunciations was written
+    ('ignore': spelled, as published; 'first': its first pronunciation); `prepend/append_space_to_text`: a space id before/after every text; `symbols`: the
     model's vocabulary (id = index) when it is not NVIDIA's english_basic (NVIDIA's
     english_basic_lowercase, a NeMo phoneme tokenizer's tokens); `lexicon`: the model's own
     pronunciation dictionary when it shipped one (NeMo), else CMUdict reads the words. The default
     is how NVIDIA's published FastPitch was trained."""
 
     p_arpabet: float = 1.0
+    handle_arpabet_ambiguous: str = "ignore"
     prepend_space_to_text: bool = False
     append_space_to_text: bool = False
     symbols: tuple[str, ...] | None = None
@@ -54,6 +57,12 @@ class TextEncoder:
             raise ConfigError(f"text setup: p_arpabet {self.p_arpabet} must be a share between 0 and 1")
         for name in ("prepend_space_to_text", "append_space_to_text"):
             object.__setattr__(self, name, bool(getattr(self, name)))
+        if self.handle_arpabet_ambiguous not in AMBIGUOUS:
+            raise ConfigError(f"text setup: handle_arpabet_ambiguous {self.handle_arpabet_ambiguous!r} is not one of "
+                              f"{', '.join(AMBIGUOUS)} (a model trained with 'random' has no fixed reading to follow)")
+        if self.lexicon is not None and self.handle_arpabet_ambiguous != "ignore":
+            raise ConfigError("text setup: a model with its own lexicon reads ambiguous words by that lexicon's rules; "
+                              "handle_arpabet_ambiguous must be 'ignore'")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TextEncoder:
@@ -95,7 +104,8 @@ class TextEncoder:
     def symbol_ids(self, text: str) -> list[int]:
         """The front-end's english_basic ids of `text`, read as in training: every word as ARPAbet
         when training used any (0 < p_arpabet < 1 was a random mix), letters for p_arpabet 0."""
-        return frontend.to_ids(text, arpabet=self.p_arpabet > 0, lexicon=self.lexicon)
+        return frontend.to_ids(text, arpabet=self.p_arpabet > 0, lexicon=self.lexicon,
+                               ambiguous=self.handle_arpabet_ambiguous)
 
     def model_ids(self, ids: list[int]) -> list[int]:
         """english_basic ids with the spaces training added around every text, in the model's own
@@ -125,7 +135,8 @@ class TextEncoder:
         """The model's ids of one sentence written in pieces (SSML's spans), cut as `sentences` cuts,
         each with the index of the piece every id came from (an added space: its neighbour's).
         TextError when nothing in them is speakable."""
-        ids, owners = frontend.pieces_to_ids(pieces, arpabet=self.p_arpabet > 0, lexicon=self.lexicon)
+        ids, owners = frontend.pieces_to_ids(pieces, arpabet=self.p_arpabet > 0, lexicon=self.lexicon,
+                                             ambiguous=self.handle_arpabet_ambiguous)
         limit = max_length - self.prepend_space_to_text - self.append_space_to_text
         for i, j in _cuts(ids, limit):
             own = owners[i:j]

@@ -11,11 +11,13 @@ punctuation. Policies (NVIDIA's choices differ where noted):
   trained (NVIDIA's `handle_arpabet_ambiguous='ignore'`). A word with several stays lowercase
   letters, as in training: the model learned those words (the, a, and, for, to, ... — reduced or
   stressed by the sentence) from their spelling, and CMUdict's citation forms ("for" F AO1 R)
-  would over-stress them.
+  would over-stress them. A model trained with `ambiguous="first"` (NVIDIA's 'first') reads such
+  a word with CMUdict's first pronunciation instead: a model trained on little speech learns
+  phones far sooner than spelling, and the commonest words are ambiguous.
 - Heteronyms (`_HETERONYMS`) get the phones of the reading a cheap, reliable cue in the
   neighbouring word picks (determiner before -> noun, "to"/modal/pronoun before or an object
-  after -> verb); without a cue they stay letters too. Cues are only read across a plain space,
-  never across punctuation.
+  after -> verb); without a cue they stay letters too (CMUdict's first reading with "first").
+  Cues are only read across a plain space, never across punctuation.
 - A hyphenated word is read whole when CMUdict has it ("avant-garde"), else part by part.
 - An unknown word ending in 's or s whose stem has one pronunciation is read as stem + IH0 Z / S / Z
   by the stem's last phone (NVIDIA always adds Z). Other unknown words stay lowercase letters
@@ -37,7 +39,7 @@ from typing import Any
 
 from jaxtts.errors import ConfigError
 from jaxtts.text import cmudict
-from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID
+from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID, SYMBOLS
 
 Ids = tuple[int, ...]
 
@@ -137,23 +139,30 @@ def _letters(word: str) -> Ids:
 
 
 class _Heteronym:
-    """Readings keyed by the previous word and by the next word; without a cue, the letters."""
+    """Readings keyed by the previous word and by the next word; without a cue, the letters
+    (`default`), or CMUdict's first reading for a model trained with "first" (`first`)."""
 
-    __slots__ = ("after", "before", "default")
+    __slots__ = ("after", "before", "default", "first")
 
     def __init__(self, word: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
         after, before = after or {}, before or {}
         readings = {p: _ids(p) for p in {*after.values(), *before.values()}}
         self.default = _letters(word)
+        self.first: Ids | None = None  # looked up on first use: CMUdict loads lazily
         self.after = {w: readings[p] for w, p in after.items()}
         self.before = {w: readings[p] for w, p in before.items()}
 
-    def resolve(self, prev: str | None, next_: str | None) -> Ids:
+    def resolve(self, prev: str | None, next_: str | None, first: bool = False) -> Ids:
         if prev is not None and (ids := self.after.get(prev.lower())):
             return ids
         if next_ is not None and (ids := self.before.get(next_.lower())):
             return ids
-        return self.default
+        if not first:
+            return self.default
+        if self.first is None:
+            prons = cmudict.lookup("".join(SYMBOLS[i] for i in self.default))
+            self.first = _ids(prons[0]) if prons else self.default
+        return self.first
 
 
 def _noun_verb(word: str, noun: str, verb: str, particles: str = "") -> _Heteronym:
@@ -184,18 +193,18 @@ _SIBILANTS = frozenset("S Z SH ZH CH JH".split())
 _VOICELESS = frozenset("P T K F TH".split())
 
 
-def _pronounce(word: str) -> str | None:
+def _pronounce(word: str, first: bool = False) -> str | None:
     """Phones of a lowercase word that the model was trained to read as phones, else None (letters):
-    CMUdict's pronunciation when it has exactly one; for a word it lacks, ending in 's or s, the
-    stem's (if it has exactly one) + IH0 Z / S / Z by the stem's last phone."""
+    CMUdict's pronunciation when it has exactly one (with `first`, its first of several); for a word
+    it lacks, ending in 's or s, the stem's so read + IH0 Z / S / Z by the stem's last phone."""
     prons = cmudict.lookup(word)
     if prons is not None:
-        return prons[0] if len(prons) == 1 else None
+        return prons[0] if len(prons) == 1 or first else None
     for suffix in ("'s", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 1:
             stem = cmudict.lookup(word[: -len(suffix)])
             if stem is not None:
-                if len(stem) > 1:
+                if len(stem) > 1 and not first:
                     return None
                 last = stem[0].rsplit(" ", 1)[-1].rstrip("012")
                 ending = "IH0 Z" if last in _SIBILANTS else "S" if last in _VOICELESS else "Z"
@@ -272,17 +281,23 @@ def _remember(memo: dict, key: str, value: object) -> None:
 
 
 _memo: dict[str, Ids | _Heteronym] = {}
+_memo_first: dict[str, Ids | _Heteronym] = {}  # the same for models trained with ambiguous="first"
+AMBIGUOUS = ("ignore", "first")  # NVIDIA's handle_arpabet_ambiguous choices a fixed reading can follow
 
 
-def _entry(word: str, lexicon: Lexicon | None = None) -> Ids | _Heteronym:
+def _memo_of(lexicon: Lexicon | None, first: bool) -> dict:
+    return lexicon.memo if lexicon is not None else _memo_first if first else _memo
+
+
+def _entry(word: str, lexicon: Lexicon | None = None, first: bool = False) -> Ids | _Heteronym:
     """Ids of a word token, or the rule that picks them from context."""
-    memo = _memo if lexicon is None else lexicon.memo
+    memo = _memo_of(lexicon, first)
     entry = memo.get(word)
     if entry is not None:
         return entry
     lower = word.lower()
     if "-" in word and not (cmudict.contains(lower) if lexicon is None else lexicon.contains(lower)):
-        entry = _compound(word, lexicon)
+        entry = _compound(word, lexicon, first)
     elif len(word) == 1 and word.isupper():
         entry = _ids(_LETTER_NAMES[word])
     elif lexicon is not None:
@@ -291,20 +306,20 @@ def _entry(word: str, lexicon: Lexicon | None = None) -> Ids | _Heteronym:
     else:
         entry = _HETERONYMS.get(lower)
         if entry is None:
-            phones = _pronounce(lower)
+            phones = _pronounce(lower, first)
             entry = _ids(phones) if phones is not None else _letters(lower)
     _remember(memo, word, entry)
     return entry
 
 
-def _compound(word: str, lexicon: Lexicon | None) -> Ids:
+def _compound(word: str, lexicon: Lexicon | None, first: bool) -> Ids:
     """A hyphenated word the dictionary lacks: its parts' context-free readings joined by "-"."""
     ids: list[int] = []
     for k, part in enumerate(word.split("-")):
         if k:
             ids.append(_HYPHEN_ID)
-        entry = _entry(part, lexicon)
-        ids += entry if entry.__class__ is tuple else entry.default
+        entry = _entry(part, lexicon, first)
+        ids += entry if entry.__class__ is tuple else entry.resolve(None, None, first)
     return tuple(ids)
 
 
@@ -327,29 +342,33 @@ def _between(text: str) -> Ids:
     return _run(text) or _SPACE
 
 
-def encode(text: str, arpabet: bool = True, lexicon: Lexicon | None = None) -> list[int]:
+def encode(text: str, arpabet: bool = True, lexicon: Lexicon | None = None, ambiguous: str = "ignore") -> list[int]:
     """Ids of normalized text; empty when it holds no word (nothing speakable). `arpabet=False`
     spells every word in lowercase letters, for checkpoints trained without ARPAbet (p_arpabet 0);
-    `lexicon` reads words with a model's own dictionary."""
+    `lexicon` reads words with a model's own dictionary; `ambiguous` is how the model was trained
+    to read a word CMUdict has several pronunciations for (`AMBIGUOUS`)."""
+    if ambiguous not in AMBIGUOUS:
+        raise ConfigError(f"ambiguous words: {ambiguous!r} is not one of {', '.join(AMBIGUOUS)}")
+    first = ambiguous == "first"
     parts = _PARTS.findall(text)
     n = len(parts)
-    first = 0 if parts and parts[0][0] in _LETTERS else 1
-    if first >= n:
+    start = 0 if parts and parts[0][0] in _LETTERS else 1
+    if start >= n:
         return []
     out: list[int] = []
-    if first:  # text starts with punctuation: keep it, less a leading space
+    if start:  # text starts with punctuation: keep it, less a leading space
         lead = _run(parts[0])
         out += lead[1:] if lead[:1] == _SPACE else lead
-    memo = _memo if lexicon is None else lexicon.memo
-    for i in range(first, n, 2):
+    memo = _memo_of(lexicon, first)
+    for i in range(start, n, 2):
         word = parts[i]
-        entry = (memo.get(word) or _entry(word, lexicon)) if arpabet else _letters(word.lower())
+        entry = (memo.get(word) or _entry(word, lexicon, first)) if arpabet else _letters(word.lower())
         if entry.__class__ is tuple:
             out += entry
         else:
             prev = parts[i - 2] if i >= 2 and parts[i - 1] == " " else None
             next_ = parts[i + 2] if i + 2 < n and parts[i + 1] == " " else None
-            out += entry.resolve(prev, next_)
+            out += entry.resolve(prev, next_, first)
         if len(word) == 1 and word.isupper():  # a spelled letter: dots if it is part of an acronym
             if i + 2 < n and parts[i + 1] == " " and _acronym_letter(parts[i + 2]):
                 out += _DOT  # in place of the space
@@ -373,4 +392,5 @@ def _acronym_letter(word: str) -> bool:
 def clear_cache() -> None:
     """Forget memoized words and separators (the dictionary itself stays loaded)."""
     _memo.clear()
+    _memo_first.clear()
     _seps.clear()

@@ -257,6 +257,8 @@ def _compute_all(pending: Sequence[Utterance], store: Path, config: AudioConfig,
             return failed
         import multiprocessing
 
+        if pitch_method == "pyin":
+            _warm_numba_cache(config)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         try:
             futures = {pool.submit(_compute_one, *job): job[0] for job in jobs}
@@ -270,6 +272,15 @@ def _compute_all(pending: Sequence[Utterance], store: Path, config: AudioConfig,
         return failed
     finally:
         bar.close()
+
+
+def _warm_numba_cache(config: AudioConfig) -> None:
+    """Run pYIN once here, before the workers start. librosa's numba kernels cache their machine
+    code on disk on first use; workers compiling at once write the same cache files together, and a
+    cache so corrupted crashes every later process that loads it (a segfault inside pYIN)."""
+    t = np.arange(config.sampling_rate // 2, dtype=np.float32) / config.sampling_rate
+    audio = (0.5 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+    features.estimate_pitch(audio, len(audio) // config.hop_length + 1, config, "pyin")
 
 
 def _compute_one(uid: str, wav: str, store: str, config: AudioConfig, pitch_method: PitchMethod,
