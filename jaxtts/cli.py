@@ -255,7 +255,14 @@ def train(parser: argparse.ArgumentParser) -> Handler:
     models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
     handlers = {"fastpitch": fastpitch_cli.add_arguments(models.add_parser("fastpitch", help="FastPitch 1.1 with its aligner")),
                 "hifigan": hifigan_cli.add_arguments(models.add_parser("hifigan", help="HiFi-GAN generator with MPD + MSD"))}
-    return lambda args: handlers[args.model](args)
+
+    def run(args: argparse.Namespace) -> int:
+        from jaxtts.engine import enable_compilation_cache
+
+        enable_compilation_cache()  # a resumed run (or the next one) loads its step programs, not compiles them
+        return handlers[args.model](args)
+
+    return run
 
 
 def evaluate(parser: argparse.ArgumentParser) -> Handler:
