@@ -54,7 +54,13 @@ def test_paragraphs_and_sentences_are_sentences():
         ('interpret-as="date" format="mdy"', "01/05/2024", "January fifth twenty twenty four"),
         ('interpret-as="date" format="dmy"', "5.1.2024", "the fifth of January twenty twenty four"),
         ('interpret-as="telephone"', "555-0199", "five five five, zero one nine nine"),
-        ('interpret-as="time"', "7:30pm", "7:30pm"),  # left to the normalizer's time rule
+        ('interpret-as="time"', "7:30pm", "7:30pm"),  # no format: left to the normalizer's time rule
+        ('interpret-as="time" format="hms12"', "14:30", "two thirty P M"),
+        ('interpret-as="time" format="hms12"', "0:05", "twelve o five A M"),
+        ('interpret-as="time" format="hms24"', "2:30 p.m.", "fourteen thirty"),
+        ('interpret-as="time" format="hms24"', "1400", "fourteen hundred"),
+        ('interpret-as="time" format="hms24"', "09:15:01", "nine fifteen and one second"),
+        ('interpret-as="time" format="hms24"', "25:00", "25:00"),  # no time: the normalizer reads it as written
     ],
 )
 def test_say_as(kind, text, spoken):

@@ -202,7 +202,38 @@ def _say_as(text: str, attrib: dict[str, str]) -> str:
         return _date(text, attrib.get("format", ""))
     if kind == "telephone" and text.strip():
         return phone_words(text.strip())
-    return text  # time and other kinds: the normalizer's own rules read them
+    if kind == "time":
+        return _time(text, attrib.get("format", ""))
+    return text  # other kinds: the normalizer's own rules read them
+
+
+_CLOCK = re.compile(r"(\d{1,2})(?::?(\d{2}))?(?::(\d{2}))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?")
+
+
+def _time(text: str, fmt: str) -> str:
+    """A clock time as `format` asks: "hms12" on a 12-hour clock with A M / P M ("14:30" → two
+    thirty P M), "hms24" on a 24-hour one ("2:30 pm" → fourteen thirty, "1400" → fourteen
+    hundred). Without a format, or for what is no valid time, the normalizer's time rule reads it."""
+    m = _CLOCK.fullmatch(text.strip())
+    if not m or not fmt.startswith(("hms12", "hms24")):
+        return text
+    hour, minute, second = int(m[1]), int(m[2] or 0), int(m[3] or 0)
+    if m[4]:
+        if not 1 <= hour <= 12:
+            return text
+        hour = hour % 12 + 12 * (m[4] in "Pp")
+    if hour > 23 or minute > 59 or second > 59:
+        return text
+    words = [nums.cardinal(str(hour % 12 or 12 if fmt.startswith("hms12") else hour))]
+    if minute:
+        words.append(("o " if minute < 10 else "") + nums.cardinal(str(minute)))
+    elif fmt.startswith("hms24"):
+        words.append("hundred")
+    if second:
+        words.append(f"and {nums.cardinal(str(second))} second{'s' * (second > 1)}")
+    if fmt.startswith("hms12"):
+        words.append("P M" if hour >= 12 else "A M")
+    return " ".join(words)
 
 
 # IPA -> ARPAbet for the phones of English; longest symbols first, stress marks go to the next vowel.
