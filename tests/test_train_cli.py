@@ -1,6 +1,7 @@
 """`jaxtts train` as a user runs it: a process killed with SIGKILL and resumed ends where an
 uninterrupted run ends, and the validation loss is logged. Tiny models on a tiny prepared set of
-generated voice-like clips, so the runs take seconds after compiling."""
+generated voice-like clips in one coarse bucket (one step shape to compile), so the runs take
+seconds after compiling."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,6 +19,7 @@ import pytest
 from test_train_data import ljspeech, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
+ONE_BUCKET = {"token_step": 32, "frame_step": 128}  # every tiny clip below pads to one shape
 
 
 def _tiny_fastpitch() -> dict:
@@ -73,7 +75,7 @@ def test_fastpitch_killed_with_sigkill_resumes_exactly(prepared, tmp_path):
     data, _, config = prepared
     flags = ["fastpitch", "--data", str(data), "--config", str(config), "--steps", "40", "--batch-size", "2",
              "--checkpoint-every", "10", "--log-every", "1", "--warmup-steps", "5", "--ema-decay", "0.9",
-             "--val", str(prepared[1])]
+             "--val", str(prepared[1]), "--token-step", "32", "--frame-step", "128"]
     whole = subprocess.run(_cli(*flags, "--out", str(tmp_path / "whole")), env=_env(), capture_output=True,
                            text=True, timeout=1200)
     assert whole.returncode == 0, whole.stderr[-3000:]
@@ -123,7 +125,7 @@ def test_fastpitch_validation_loss_is_logged_at_checkpoints_and_leaves_training_
     train_set = D.PreparedDataset(train_dir)
     val = D.PreparedDataset(val_dir, pitch_mean=train_set.pitch_mean, pitch_std=train_set.pitch_std)
     config = FastPitchConfig.from_dict(json.loads(config_file.read_text()))
-    run = loop.RunConfig(steps=4, batch_size=2, log_every=3, checkpoint_every=2)
+    run = loop.RunConfig(steps=4, batch_size=2, log_every=3, checkpoint_every=2, **ONE_BUCKET)
     with_val = loop.train(train_set, tmp_path / "val", config, run, val=val)
     plain = loop.train(train_set, tmp_path / "plain", config, run)
 
@@ -168,7 +170,8 @@ def test_teacher_forced_mels_follow_the_recording_and_are_cached(prepared, tmp_p
     params = {**tf.init_params(config, jax.random.key(1234)),  # as `jaxtts train fastpitch` stores them
               "pitch_mean": np.full((1,), dataset.pitch_mean, np.float32),
               "pitch_std": np.full((1,), dataset.pitch_std, np.float32)}
-    state = loop.train(dataset, tmp_path / "fp", config, loop.RunConfig(steps=1, batch_size=4), init_params=params)
+    state = loop.train(dataset, tmp_path / "fp", config, loop.RunConfig(steps=1, batch_size=4, **ONE_BUCKET),
+                       init_params=params)
     ckpt = loop.export_pt(state, config, tmp_path / "FastPitch_checkpoint_1.pt")
     mels = loop.teacher_forced_mels(ckpt, train_dir, tmp_path / "cache")
     assert [m.shape for m in mels] == [dataset[i].mel.shape for i in range(len(dataset))]

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     parser.add_argument("--freeze", action="append", default=[], help="a parameter prefix to keep fixed, e.g. encoder")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--token-step", type=int, default=16,
+                        help="batches are padded to multiples of this many tokens (coarser: fewer step shapes to compile)")
+    parser.add_argument("--frame-step", type=int, default=64, help="... and of this many mel frames")
     parser.add_argument("--log-every", type=int, default=10)
     return _run
 

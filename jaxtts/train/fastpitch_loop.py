@@ -322,6 +322,7 @@ def run_cli(args: Any) -> int:
             raise InputError(f"--global-batch {args.global_batch} is not a multiple of --batch-size {args.batch_size}")
     run = RunConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed, log_every=args.log_every,
                     checkpoint_every=args.checkpoint_every, freeze=tuple(args.freeze),
+                    token_step=args.token_step, frame_step=args.frame_step,
                     loss=tf.LossConfig(kl_loss_start_epoch=args.kl_loss_start_epoch,
                                        kl_loss_warmup_epochs=args.kl_loss_warmup_epochs),
                     optim=optim.OptimConfig(optimizer=args.optimizer, learning_rate=args.learning_rate,
