@@ -39,7 +39,7 @@ from typing import Any
 
 from jaxtts.errors import ConfigError
 from jaxtts.text import cmudict
-from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID, SYMBOLS
+from jaxtts.text.symbols import PHONE_TO_ID, PUNCTUATION, SPACE_ID, SYMBOL_TO_ID
 
 Ids = tuple[int, ...]
 
@@ -142,12 +142,12 @@ class _Heteronym:
     """Readings keyed by the previous word and by the next word; without a cue, the letters
     (`default`), or CMUdict's first reading for a model trained with "first" (`first`)."""
 
-    __slots__ = ("after", "before", "default", "first")
+    __slots__ = ("after", "before", "default", "first", "word")
 
     def __init__(self, word: str, after: dict[str, str] | None = None, before: dict[str, str] | None = None):
         after, before = after or {}, before or {}
         readings = {p: _ids(p) for p in {*after.values(), *before.values()}}
-        self.default = _letters(word)
+        self.word, self.default = word, _letters(word)
         self.first: Ids | None = None  # looked up on first use: CMUdict loads lazily
         self.after = {w: readings[p] for w, p in after.items()}
         self.before = {w: readings[p] for w, p in before.items()}
@@ -160,7 +160,7 @@ class _Heteronym:
         if not first:
             return self.default
         if self.first is None:
-            prons = cmudict.lookup("".join(SYMBOLS[i] for i in self.default))
+            prons = cmudict.lookup(self.word)
             self.first = _ids(prons[0]) if prons else self.default
         return self.first
 
