@@ -24,11 +24,17 @@ def models(small_checkpoints, tmp_path_factory) -> list[str]:
     return ["--fastpitch", str(root / "fastpitch"), "--hifigan", str(root / "hifigan")]
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C's default disposition: a background job of a shell script (CI's pytest can be one)
+    inherits SIGINT ignored, and a run that never sees the signal would just finish."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(models: list[str], out: Path, text: Path) -> subprocess.Popen:
     """A long `-o` run, returned once it has started writing (its temporary exists)."""
     proc = subprocess.Popen([sys.executable, "-m", "jaxtts", "synthesize", "--text-file", str(text), "-o", str(out),
                              *models], env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 900
     while not _temporaries(out) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
