@@ -20,7 +20,8 @@ and the worker thread turns the text of group n+2 into ids (JAX releases the GIL
 
 Programs are compiled ahead of time and kept in a dict, so `compile_count` is exact and a shape
 outside the bucket tables never compiles behind the caller's back. JAX's persistent compilation cache is on
-by default (in the jaxtts cache directory), so a second process starts warm.
+by default (in the jaxtts cache directory), and beside it the program store (`jaxtts.programs`), so a
+second process starts warm without tracing the models again.
 
 Devices: batches are sharded over all local devices (a 1-D `Mesh` on the batch axis; parameters
 replicated); batch buckets are rounded up to a multiple of the device count.
@@ -34,6 +35,7 @@ processes fill one directory together.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import dataclasses
 import functools
 import queue
@@ -48,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxtts import files
+from jaxtts import files, programs
 from jaxtts.errors import ConfigError, InputError, JaxTTSError, TextError
 from jaxtts.models import buckets, denoiser
 from jaxtts.models import fastpitch as fp
@@ -148,7 +150,8 @@ class Synthesizer:
     leave JAX's setting alone. A directory set through JAX itself always wins.
 
     `stats` counts batches, sentences, frames, padded_frames decoded, vocoded_frames (the windows'
-    frames), and programs compiled (for tests and benchmarks).
+    frames), programs compiled (`compiles`) and how many of them came whole from the program store
+    (`loaded`, see `jaxtts.programs`) (for tests and benchmarks).
     """
 
     def __init__(self, fastpitch: fp.FastPitch, hifigan: hg.HiFiGAN, *, token_buckets: Sequence[int] | None = None,
@@ -196,8 +199,9 @@ class Synthesizer:
         self.denoise_windows = buckets.vocoder_windows(self.vocoder_windows, *self._reach[True])
         self._fp_params = jax.device_put(fastpitch.inference_params, self._replicated)
         self._hg_params = jax.device_put(hifigan.inference_params, self._replicated)
-        self._programs: dict[tuple, Any] = {}
+        self._programs: dict[tuple, concurrent.futures.Future] = {}
         self._compile_lock = threading.Lock()
+        self._compiler: concurrent.futures.ThreadPoolExecutor | None = None  # compiles ahead of need
         self._bias_spectrum: jax.Array | None = None
         self.stats = collections.Counter()
         if compilation_cache:
@@ -468,11 +472,13 @@ class Synthesizer:
                 f"({MAX_SENTENCE_FRAMES / self.sample_rate * self.hop:.0f} s) for one sentence; raise pace or "
                 "lower max_duration")
         t = buckets.pick(int(frames.max()), self.frame_buckets)
-        mel = np.asarray(self._decode_program(b, t)(self._fp_params, enc, reps), np.float32)  # waits for decode
         denoise = c.denoise > 0
         reach, align = self._reach[denoise]
-        windowed = hg.cut_windows(mel, frames, self.denoise_windows if denoise else self.vocoder_windows, reach, align)
+        sizes = self.denoise_windows if denoise else self.vocoder_windows
         extra = (controls.denoise, self._bias()) if denoise else (controls.denoise,)
+        self._vocode_ahead(frames, sizes, reach, align, denoise)
+        mel = np.asarray(self._decode_program(b, t)(self._fp_params, enc, reps), np.float32)  # waits for decode
+        windowed = hg.cut_windows(mel, frames, sizes, reach, align)
 
         def vocode(m: np.ndarray, n: np.ndarray) -> jax.Array:
             program = self._vocode_program(len(m), m.shape[2], denoise)
@@ -484,6 +490,19 @@ class Synthesizer:
         gains = any(u.gain is not None for u in group.utterances)  # then the frames of each token are needed
         return _Launched(group.keys, windowed, audio, group.utterances,
                          np.asarray(reps)[: len(group.keys)] if gains else None)
+
+    def _vocode_ahead(self, frames: np.ndarray, sizes: Sequence[int], reach: int, align: int, denoise: bool) -> None:
+        """Start building, on a worker thread, the vocoder programs that mels of `frames` will need
+        and that are not built yet: known from the durations alone, they compile (XLA releases the
+        GIL) while the decoder is built and runs."""
+        windows = collections.Counter(w.size for n in frames for w in hg.plan_windows(int(n), sizes, reach, align))
+        keys = [(b, size) for size, rows in sorted(windows.items()) for b in set(buckets.split_rows(rows, self.batch_buckets))]
+        with self._compile_lock:
+            keys = [(b, size) for b, size in keys if ("vocode", b, size, denoise) not in self._programs]
+            if keys and self._compiler is None:
+                self._compiler = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jaxtts-compile")
+        for b, size in keys:
+            self._compiler.submit(self._vocode_program, b, size, denoise)
 
     def _per_token(self, group: _Group, c: Controls) -> dict[str, jax.Array]:
         """The call's pace and pitch shift for every token of `group`, changed by its SSML spans
@@ -517,7 +536,9 @@ class Synthesizer:
             lengths = jax.ShapeDtypeStruct((b,), jnp.int32, sharding=self._batched)
             per_token = jax.ShapeDtypeStruct((b, n), jnp.float32, sharding=self._batched)  # pace and pitch shift
             controls = dataclasses.replace(self._abstract_controls(transform), pace=per_token, pitch_shift=per_token)
-            return jax.jit(f, out_shardings=self._batched).lower(self._fp_params, ids, lengths, controls).compile()
+            return programs.compile(("encode", self.fastpitch.config, str(self.fp_dtype), self.token_buckets[-1]), f,
+                                    self._fp_params, ids, lengths, controls, out_shardings=self._batched,
+                                    store=transform is None)
 
         return self._program(("encode", b, n, transform), build)
 
@@ -527,7 +548,8 @@ class Synthesizer:
             n, d = self.token_buckets[-1], self.fastpitch.config.symbols_embedding_dim
             enc = jax.ShapeDtypeStruct((b, n, d), self.fp_dtype, sharding=self._batched)
             reps = jax.ShapeDtypeStruct((b, n), jnp.int32, sharding=self._batched)
-            return jax.jit(f, out_shardings=self._batched).lower(self._fp_params, enc, reps).compile()
+            return programs.compile(("decode", self.fastpitch.config, str(self.fp_dtype), t), f, self._fp_params, enc,
+                                    reps, out_shardings=self._batched)
 
         return self._program(("decode", b, t), build)
 
@@ -538,7 +560,8 @@ class Synthesizer:
             lengths = jax.ShapeDtypeStruct((b,), jnp.int32, sharding=self._batched)
             strength = jax.ShapeDtypeStruct((), jnp.float32, sharding=self._replicated)
             bias = (self._bias(),) if denoise else ()
-            return jax.jit(f, out_shardings=self._batched).lower(self._hg_params, mel, lengths, strength, *bias).compile()
+            return programs.compile(("vocode", self.hifigan.config, str(self.hg_dtype)), f, self._hg_params, mel,
+                                    lengths, strength, *bias, out_shardings=self._batched)
 
         return self._program(("vocode", b, w, denoise), build)
 
@@ -548,12 +571,25 @@ class Synthesizer:
                             Controls(pitch_transform=transform).arrays())
 
     def _program(self, key: tuple, build: Callable[[], Any]) -> Any:
-        # Under a lock: threads sharing a cold Synthesizer wait for the one compiling, never compile it too.
+        # Threads that need a program another one is building wait for it, never build it too; other
+        # programs build meanwhile.
         with self._compile_lock:
-            if key not in self._programs:
-                self._programs[key] = build()
-                self.stats.update(compiles=1)
-            return self._programs[key]
+            future = self._programs.get(key)
+            mine = future is None
+            if mine:
+                future = self._programs[key] = concurrent.futures.Future()
+        if mine:
+            try:
+                program, loaded = build()
+            except BaseException as e:
+                with self._compile_lock:
+                    del self._programs[key]  # the next caller tries again
+                future.set_exception(e)
+                raise
+            with self._compile_lock:
+                self.stats.update(compiles=1, loaded=int(loaded))
+            future.set_result(program)
+        return future.result()
 
     def _bias(self) -> jax.Array:
         """The denoiser's bias spectrum, replicated (computed on first use)."""

@@ -132,10 +132,25 @@ def ensure(name: str, *, base_url: str | None = None, progress: bool = True) -> 
     with filelock.FileLock(root / f".{entry.filename}.lock"):
         if _current(dst, src, entry):
             return dst
-        src = download(name, base_url=base_url, progress=progress)
-        if progress:
-            print(f"jaxtts: converting {src.name} for jaxtts (once) ...", file=sys.stderr, flush=True)
-        return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
+        if src.is_file() and _read_manifest(src) is None:  # placed by hand
+            sha = files.sha256(src)
+            if entry.sha256 in (None, sha):
+                # Converting it is the proof that it loads as the right model (`download` would
+                # load it once more to check): a file that fails is left to `download` to replace.
+                try:
+                    converted = _convert(src, dst, entry, progress)
+                except CheckpointError:
+                    pass
+                else:
+                    _write_manifest(src, url=None, size=src.stat().st_size, sha256=sha)
+                    return converted
+        return _convert(download(name, base_url=base_url, progress=progress), dst, entry, progress)
+
+
+def _convert(src: Path, dst: Path, entry: Published, progress: bool) -> Path:
+    if progress:
+        print(f"jaxtts: converting {src.name} for jaxtts (once) ...", file=sys.stderr, flush=True)
+    return checkpoint.convert(src, dst, expect=entry.model, overwrite=True)
 
 
 def cached(names: Iterable[str] = DEFAULT) -> bool:

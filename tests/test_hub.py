@@ -269,6 +269,15 @@ def test_a_file_placed_by_hand_is_verified_recorded_and_converted_offline(cache)
     assert record["url"] is None and record["sha256"] == hashlib.sha256(FILES[HIFIGAN]).hexdigest()
 
 
+def test_a_broken_file_placed_by_hand_is_replaced_by_a_download(cache, server):
+    cache.mkdir()
+    (cache / HIFIGAN).write_bytes(FILES[HIFIGAN][: len(FILES[HIFIGAN]) // 2])
+    directory = hub.ensure("hifigan", base_url=server.url, progress=False)
+    assert checkpoint.read_meta(directory)["model"] == "hifigan"
+    assert (cache / HIFIGAN).read_bytes() == FILES[HIFIGAN]
+    assert json.loads((cache / f"{HIFIGAN}.json").read_text())["url"] == hub.url_for("hifigan", server.url)
+
+
 def test_a_new_original_placed_by_hand_is_converted_again(cache, server):
     old = hub.ensure("hifigan", base_url=server.url, progress=False)
     old_sha = checkpoint.read_meta(old)["source"]["sha256"]

@@ -498,7 +498,7 @@ def prepare(params: Any, use_winograd: bool | None = None) -> Any:
         for layer in (k for k in block if k.startswith("layers_")):
             ff = dict(block[layer]["pos_ff"])
             for conv in ("CoreNet_0", "CoreNet_2"):
-                ff[conv] = {**ff[conv], "kernel": winograd.transform(jnp.asarray(ff[conv]["kernel"]))}
+                ff[conv] = {**ff[conv], "kernel": jnp.asarray(winograd.transform(np.asarray(ff[conv]["kernel"])))}
             block[layer] = {**block[layer], "pos_ff": ff}
         out[name] = block
     return layers.Prepared(out, winograd=True)

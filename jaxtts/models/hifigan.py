@@ -325,7 +325,7 @@ def prepare(params: Any, use_winograd: bool | None = None) -> Any:
         channels = next(iter(block.values()))["kernel"].shape[1] if name.startswith("resblocks_") else 0
         return channels >= WINOGRAD_MIN_CHANNELS
 
-    return layers.Prepared({name: {conv: {**p, "kernel": tuple(winograd.transform(jnp.asarray(p["kernel"])))}
+    return layers.Prepared({name: {conv: {**p, "kernel": tuple(jnp.asarray(u) for u in winograd.transform(np.asarray(p["kernel"])))}
                                    for conv, p in block.items()} if wide(name, block) else block
                             for name, block in params.items()}, winograd=True)
 

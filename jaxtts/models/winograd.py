@@ -78,15 +78,22 @@ def pieces(kernel_size: int) -> tuple[int, int]:
     return taps, -(-kernel_size // taps)
 
 
-def transform(kernel: jax.Array) -> jax.Array:
-    """A Conv1d kernel (k, in, out) in the Winograd domain: (points, pieces, in, out), computed in
-    float32 whatever the kernel's dtype."""
+def transform(kernel: Any) -> Any:
+    """A Conv1d kernel (k, in, out) in the Winograd domain: (points, pieces, in, out), in its dtype.
+
+    Computed in float32. A numpy kernel (loading a checkpoint) is transformed by numpy: a model's
+    worth of eager jax ops would each compile a small program at start-up. A jax kernel (a traced
+    initializer) stays in jax."""
     k, c, f = kernel.shape
     taps, n = pieces(k)
     _, g, _ = matrices(TILE, taps)
-    w = jnp.pad(kernel.astype(jnp.float32), ((0, n * taps - k), (0, 0), (0, 0))).reshape(n, taps, c, f)
-    u = jnp.einsum("pt,atcf->pacf", jnp.asarray(g, jnp.float32), w, precision=jax.lax.Precision.HIGHEST)
-    return u.astype(kernel.dtype)
+    xp = np if isinstance(kernel, np.ndarray) else jnp
+    w = kernel.astype(np.float32)
+    if n * taps > k:
+        w = xp.pad(w, ((0, n * taps - k), (0, 0), (0, 0)))
+    precision = {} if xp is np else {"precision": jax.lax.Precision.HIGHEST}
+    u = xp.matmul(g.astype(np.float32), w.reshape(n, taps, c * f), **precision)  # (pieces, points, in·out)
+    return u.reshape(n, len(g), c, f).transpose(1, 0, 2, 3).astype(kernel.dtype)
 
 
 def conv1d(x: jax.Array, u: jax.Array | Sequence[jax.Array], kernel_size: int, dilation: int = 1,
